@@ -1,0 +1,334 @@
+"""The adjac command: the only module that reads the command line, prints, or exits.
+
+Exit status: 0 results printed; 1 results printed but something is not finite;
+2 the command line or the expression is wrong (nothing computed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import click
+
+from . import __version__
+from .errors import AdjacError, ParseError
+from .graph import Graph
+from .parse import NAME, parse
+
+EXAMPLES = """\b
+Examples:
+  adjac "x1*x2 + sin(x1), exp(x1-x2)" --at 1,2
+  adjac "x1*x2 + sin(x1), exp(x1-x2)" --at 1,2 --mode reverse
+  adjac "f(x, y) = x^2*y" --at x=3,y=-1 --format json
+  adjac "x1*x2 + x1*x3, ln(x1+x2)" --at 1,2,3 --seed 1,0,0
+  adjac "-x^2" --at 3 --at 4 --format csv
+  echo "sin(x)^2 + cos(x)^2" | adjac - --at 0.5
+"""
+
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
+
+
+class PointSpec(NamedTuple):
+    """What ``--at`` said: values in input order, or by name."""
+
+    text: str
+    values: tuple[float, ...]
+    names: tuple[str, ...] | None         # None: positional
+
+
+def decimal(text: str, what: str) -> float:
+    """A finite decimal number, or a ValueError that says what is wrong with it."""
+    s = text.strip()
+    if not s:
+        raise ValueError(f"{what} has an empty value")
+    if not _DECIMAL.match(s):
+        low = s.lower().lstrip("+-")
+        if low in ("nan", "inf", "infinity"):
+            raise ValueError(f"{what}: {s} is not allowed; give finite numbers")
+        if low.startswith("0x"):
+            raise ValueError(f"{what}: {s} is hexadecimal; give a decimal number")
+        raise ValueError(f"{what}: {s!r} is not a number (write decimals with a point: 1.5, 2e-3)")
+    value = float(s)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{what}: {s} overflows a double; give a finite number")
+    return value
+
+
+class Point(click.ParamType):
+    """``1,2`` (values in input order) or ``x1=1,x2=2`` (by name)."""
+
+    name = "point"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> PointSpec:
+        if isinstance(value, PointSpec):
+            return value
+        text = str(value)
+        fields = text.split(",")
+        if text.strip() == "":
+            self.fail("the point is empty; give values such as 1,2 or x1=1,x2=2", param, ctx)
+        if len(fields) > 1 and fields[-1].strip() == "":
+            self.fail(f"{text!r} ends with a comma; give one value per input, such as 1,2", param, ctx)
+        named = ["=" in f for f in fields]
+        try:
+            if not any(named):
+                return PointSpec(text, tuple(decimal(f, f"in {text!r}") for f in fields), None)
+            if not all(named):
+                self.fail(f"{text!r} mixes values by position and by name; use one style", param, ctx)
+            names, values = [], []
+            for f in fields:
+                name, _, v = f.partition("=")
+                name = name.strip()
+                if not NAME.match(name):
+                    self.fail(f"{name!r} in {text!r} is not an input name", param, ctx)
+                if name in names:
+                    self.fail(f"{name} is given twice in {text!r}", param, ctx)
+                names.append(name)
+                values.append(decimal(v, f"{name} in {text!r}"))
+            return PointSpec(text, tuple(values), tuple(names))
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
+class Vector(click.ParamType):
+    """A comma-separated list of finite numbers, such as a seed ``1,0``."""
+
+    name = "vector"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[float, ...]:
+        if isinstance(value, tuple):
+            return value
+        text = str(value)
+        if text.strip() == "" or (text.count(",") and text.split(",")[-1].strip() == ""):
+            self.fail(f"{text!r} is not a list of numbers such as 1,0", param, ctx)
+        try:
+            return tuple(decimal(f, f"in {text!r}") for f in text.split(","))
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
+class Names(click.ParamType):
+    """A comma-separated list of distinct input names, such as ``x2,x1``."""
+
+    name = "names"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        names = [s.strip() for s in str(value).split(",")]
+        for name in names:
+            if not NAME.match(name):
+                self.fail(f"{name!r} is not an input name (letters, digits and _, not starting with a digit)", param, ctx)
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            self.fail(f"{', '.join(duplicates)} is listed twice", param, ctx)
+        return tuple(names)
+
+
+class Command(click.Command):
+    """Accept an expression that starts with a minus sign: ``adjac "-x^2" --at 3``.
+
+    A word that starts with '-' but is no option of ours is moved behind '--', so
+    click takes it as the EXPRESSION; option values (``--at -1,2``) are left alone.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        valued: set[str] = set()
+        flags: set[str] = set()
+        for param in self.params:
+            if isinstance(param, click.Option):
+                (flags if param.is_flag or param.count else valued).update(param.opts + param.secondary_opts)
+        flags.update(ctx.help_option_names)
+        moved: list[str] = []
+        kept: list[str] = []
+        it = iter(args)
+        for word in it:
+            if word == "--":
+                kept.append(word)
+                kept.extend(it)
+                break
+            if word in valued:
+                kept.append(word)
+                nxt = next(it, None)
+                if nxt is not None:
+                    kept.append(nxt)
+                continue
+            option = word.split("=", 1)[0]
+            if (word.startswith("-") and len(word) > 1 and not word.startswith("--")
+                    and option not in flags and option not in valued and word[:2] not in valued):
+                moved.append(word)
+                continue
+            kept.append(word)
+        if moved:
+            kept = kept + ([] if "--" in kept else ["--"]) + moved
+        return super().parse_args(ctx, kept)
+
+
+@click.command(cls=Command, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
+@click.argument("expression")
+@click.option("--at", "points", multiple=True, type=Point(),
+              help='Values of the inputs: "1,2" in input order or "x1=1,x2=2" by name. Repeat for more points.')
+@click.option("--vars", "order", type=Names(), help="Input order, e.g. x2,x1 (default: the header, else x2 before x10).")
+@click.option("--mode", type=click.Choice(["auto", "forward", "reverse"]), default="auto", show_default=True,
+              help="forward: one pass per input; reverse: one per output; auto: the fewer passes.")
+@click.option("--seed", type=Vector(),
+              help="One pass only: forward gives J·v (v has n entries), reverse vᵀ·J (v has m entries).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]), default="table",
+              show_default=True, help="Output format; json, jsonl and csv are for programs.")
+@click.option("--digits", type=click.IntRange(1, 17), default=None,
+              help="Significant digits in table (default 6) and csv (default: full precision).")
+@click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
+@click.version_option(__version__, "--version", prog_name="adjac")
+def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
+         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool) -> None:
+    """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
+
+    EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
+    header declares the inputs and their order: f(x1, x2) = (...).  Use - to read
+    it from standard input.  Without --at, adjac prints the parsed function.
+
+    Exit status: 0 results printed; 1 results printed but some are not finite;
+    2 the command line or the expression is wrong.
+    """
+    text = sys.stdin.read() if expression == "-" else expression
+    try:
+        graph = parse(text, order)
+    except ParseError as err:
+        if err.text != text:
+            raise click.BadParameter(str(err), param_hint="'--vars'") from None
+        raise click.BadParameter(str(err), param_hint="'EXPRESSION'") from None
+    except AdjacError as err:
+        raise click.UsageError(str(err)) from None
+    unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
+    if not points and graph.n:
+        _describe(graph, fmt, unicode)
+        return
+    X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
+    chosen = _mode(graph, mode, seed)
+    from .report import compute
+
+    report = compute(graph, X, chosen, seed)
+    _emit(report, fmt, digits, unicode)
+    for problem in report.problems:
+        click.echo(f"adjac: warning: {problem.message}", err=True)
+    if report.bad_points > len(report.problems):
+        click.echo(f"adjac: warning: {report.bad_points - len(report.problems)} more points have non-finite results",
+                   err=True)
+    if report.bad_points:
+        sys.exit(1)
+
+
+def resolve(graph: Graph, spec: PointSpec) -> list[float]:
+    """The point's values in input order, or click.BadParameter saying how to fix it."""
+    inputs = graph.inputs
+    listing = ", ".join(inputs) if inputs else "none"
+    if spec.names is None:
+        if len(spec.values) == len(inputs):
+            return list(spec.values)
+        if not inputs and spec.values == ():
+            return []
+        hint = ""
+        if len(inputs) == 1 and len(spec.values) == 2:
+            hint = f" (decimals use a point: {spec.text.replace(',', '.')})"
+        raise click.BadParameter(
+            f"{spec.text!r} gives {len(spec.values)} value{'s' if len(spec.values) != 1 else ''}, "
+            f"but the function has {len(inputs)} input{'s' if len(inputs) != 1 else ''} ({listing}){hint}; "
+            f"give them in that order, or by name such as {inputs[0] if inputs else 'x'}=1",
+            param_hint="'--at'")
+    unknown = [name for name in spec.names if name not in inputs]
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)} in {spec.text!r} is not an input; the inputs are {listing}",
+                                 param_hint="'--at'")
+    missing = [name for name in inputs if name not in spec.names]
+    if missing:
+        raise click.BadParameter(f"{spec.text!r} gives no value for {', '.join(missing)}; the inputs are {listing}",
+                                 param_hint="'--at'")
+    given = dict(zip(spec.names, spec.values))
+    return [given[name] for name in inputs]
+
+
+def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
+    """The mode to run; with a seed, its length decides ``auto`` when that is unambiguous."""
+    if seed is None:
+        return mode
+    n, m, size = graph.n, graph.m, len(seed)
+    wanted = {"forward": n, "reverse": m}
+    if mode == "auto":
+        fits = [name for name, count in wanted.items() if count == size]
+        if len(fits) == 1:
+            return fits[0]
+        if not fits:
+            raise click.BadParameter(
+                f"the seed has {size} entries, but forward mode needs {n} (one per input) "
+                f"and reverse mode {m} (one per output)", param_hint="'--seed'")
+        raise click.UsageError(
+            f"--seed with {size} entries fits both modes (f has {n} inputs and {m} outputs): "
+            "choose --mode forward for J·v or --mode reverse for vᵀ·J")
+    if wanted[mode] != size:
+        per = "input" if mode == "forward" else "output"
+        raise click.BadParameter(
+            f"in {mode} mode the seed needs {wanted[mode]} entries, one per {per}, not {size}", param_hint="'--seed'")
+    return mode
+
+
+def _print(parts: Sequence[Any]) -> None:
+    """Print Rich renderables: styled in a terminal; plain text, no escapes, in a pipe."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        console = Console(highlight=False, markup=False, emoji=False)
+        for part in parts:
+            console.print(part)
+        return
+    console = Console(highlight=False, markup=False, emoji=False, width=100_000, no_color=True,
+                      force_terminal=False, record=True, file=io.StringIO())
+    for part in parts:
+        console.print(part)
+    lines = [line.rstrip() for line in console.export_text(styles=False).split("\n")]
+    text = "\n".join(line for k, line in enumerate(lines) if line or (k and lines[k - 1]))
+    sys.stdout.write(text.strip("\n") + "\n")
+
+
+def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
+    from . import render
+
+    if fmt == "json":
+        click.echo(json.dumps(render.document(report), allow_nan=False))
+    elif fmt == "jsonl":
+        warnings = render.warnings_list(report)
+        for p in range(len(report.points)):
+            obj = render.result_object(report, p)
+            obj["warnings"] = [w for w in warnings if w["point"] == p]
+            click.echo(json.dumps(obj, allow_nan=False))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(render.csv_header(report))
+        writer.writerows(render.csv_rows(report, digits))
+    else:
+        from rich.text import Text
+
+        plain = not sys.stdout.isatty()
+        parts: list[Any] = []
+        for p in range(len(report.points)):
+            parts += ([Text("")] if p else []) + render.tables(report, p, digits or 6, unicode, plain=plain)
+        _print(parts)
+
+
+def _describe(graph: Graph, fmt: str, unicode: bool) -> None:
+    """No point given: show the parsed function and say how to give a point."""
+    from . import render
+
+    if fmt in ("json", "jsonl"):
+        click.echo(json.dumps(render.graph_document(graph), allow_nan=False))
+    elif fmt == "csv":
+        raise click.UsageError("csv needs a point: add --at with values for " + (", ".join(graph.inputs) or "no inputs"))
+    else:
+        _print(render.graph_tables(graph, unicode, plain=not sys.stdout.isatty()))
+    example = ",".join(str(k + 1) for k in range(graph.n))
+    click.echo(f"adjac: no point given; add --at {example} (values for {', '.join(graph.inputs)}) "
+               "to compute the Jacobian", err=True)

@@ -1,0 +1,159 @@
+"""One run of adjac: the numbers for a set of points, and what went wrong where.
+
+``compute`` ties the engines together for the command (and for anyone scripting it):
+a Graph, an (N, n) array of points, a mode and an optional seed in; a ``Report`` out,
+holding values, the Jacobian (or the JVP / VJP of the seed), the sweep passes a trace
+prints, and a ``Problem`` for each non-finite result, located at the node that first
+produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import ad
+from .graph import Const, Graph, format_number
+from .primitives import PRIMITIVES
+
+
+class Problem(NamedTuple):
+    """A non-finite value or derivative: where it arose, and why."""
+
+    point: int                   # index of the point
+    node: int | None             # the Wengert variable (0-based) that produced it; None: a constant
+    kind: str                    # "value" or "derivative"
+    expression: str              # the node's source text
+    arguments: tuple[float, ...] # its arguments at that point
+    message: str
+
+
+@dataclass
+class Report:
+    graph: Graph
+    points: np.ndarray                     # (N, n)
+    mode: ad.Mode
+    values: np.ndarray                     # (N, m)
+    jacobian: np.ndarray | None = None     # (N, m, n), without a seed
+    seed: np.ndarray | None = None         # x_dot (n,) forward or y_bar (m,) reverse
+    product: np.ndarray | None = None      # J·x_dot (N, m) or y_barᵀ·J (N, n), with a seed
+    passes: list[ad.Pass] = field(default_factory=list)
+    w: list[np.ndarray] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    bad_points: int = 0                    # how many points have a non-finite result
+
+    @property
+    def n_passes(self) -> int:
+        return len(self.passes)
+
+    def passes_text(self) -> str:
+        """'reverse mode: 2 passes, one per output'."""
+        count = self.n_passes
+        per = "input" if self.mode == "forward" else "output"
+        if self.seed is not None:
+            what = "J·v" if self.mode == "forward" else "vᵀ·J"
+            return f"{self.mode} mode: 1 pass, seeded ({what})"
+        return f"{self.mode} mode: {count} pass{'es' if count != 1 else ''}, one per {per}"
+
+
+def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, problems: int = 10) -> Report:
+    """Evaluate graph at every point: the Jacobian, or one seeded pass if ``seed`` is given.
+
+    ``problems`` bounds how many non-finite results are traced back to their node.
+    """
+    X = np.atleast_2d(np.asarray(points, dtype=float))
+    chosen = ad.choose_mode(graph, mode)
+    N = X.shape[0]
+    if seed is not None:
+        seeds = [np.asarray(seed, dtype=float)]
+    else:
+        seeds = list(np.eye(graph.n if chosen == "forward" else graph.m))
+    w, passes = ad.sweeps(graph, X, chosen, seeds)
+    values = ad.outputs_of(graph, w, N)
+    report = Report(graph, X, chosen, values, seed=seeds[0] if seed is not None else None, passes=passes, w=w)
+    refs = graph.outputs if chosen == "forward" else range(graph.n)
+    columns = [ad.gather(p.derivatives, refs, N) for p in passes]
+    if seed is not None:
+        report.product = columns[0]
+        derivatives = columns[0]
+    elif chosen == "forward":
+        report.jacobian = np.stack(columns, axis=-1) if columns else np.zeros((N, graph.m, 0))
+        derivatives = report.jacobian.reshape(N, -1)
+    else:
+        report.jacobian = np.stack(columns, axis=1) if columns else np.zeros((N, 0, graph.n))
+        derivatives = report.jacobian.reshape(N, -1)
+    bad = ~(np.isfinite(values).all(axis=1) & np.isfinite(derivatives).all(axis=1))
+    report.bad_points = int(bad.sum())
+    if report.bad_points:
+        report.problems = diagnose(graph, X, np.flatnonzero(bad)[:problems])
+    return report
+
+
+def diagnose(graph: Graph, X: np.ndarray, indices: Any) -> list[Problem]:
+    """For each point index, the first node (in tape order) whose value or partial is not finite.
+
+    A value problem is a node that is inf or nan although its arguments are finite; if
+    all values are finite, the problem is a local partial (a kink such as sqrt at 0).
+    """
+    found = []
+    for p in indices:
+        w, edges = ad.linearize(graph, X[p])
+        here = point_text(graph, X[p])
+        found.append(_first_value_problem(graph, w, p, here) or _first_partial_problem(graph, w, edges, p, here)
+                     or Problem(int(p), None, "value", "", (), f"a result is not finite at {here}"))
+    return found
+
+
+def _first_value_problem(graph: Graph, w: list[np.ndarray], p: int, here: str) -> Problem | None:
+    for k, out in enumerate(graph.outputs):
+        if isinstance(out, Const) and not np.isfinite(out.value):
+            text = graph.text[out.span[0] : out.span[1]]
+            return Problem(int(p), None, "value", text, (), f"output y{k + 1} = {text} is the constant {out.value}")
+    for i, op in enumerate(graph.tape, start=graph.n):
+        if np.isfinite(w[i][0]):
+            continue
+        args = tuple(float(a.value if isinstance(a, Const) else w[a][0]) for a in op.args)
+        source = graph.source(i)
+        if not all(np.isfinite(args)):
+            for a in op.args:
+                if isinstance(a, Const) and not np.isfinite(a.value):
+                    text = graph.text[a.span[0] : a.span[1]]
+                    return Problem(int(p), i, "value", source, args,
+                                   f"{source} is {w[i][0]} at {here}: its argument {text} is the constant {a.value}")
+            continue                                   # inherited from an earlier node
+        value, domain = w[i][0], PRIMITIVES[op.prim].domain
+        at_edge = any(a == 0 or abs(a) == 1 for a in args)      # 1/0, log(0), atanh(1) ...
+        if np.isinf(value) and not (domain and at_edge):
+            why = "the result overflows"
+        else:
+            why = f"{op.prim} needs {domain}" if domain else "undefined"
+        return Problem(int(p), i, "value", source, args,
+                       f"{source} is {value} at {here}, with argument {_args_text(args)} ({why})")
+    return None
+
+
+def _first_partial_problem(graph: Graph, w: list[np.ndarray], edges: list[ad.Edge], p: int, here: str) -> Problem | None:
+    for i, j, c in edges:
+        value = c.c if isinstance(c, ad.Guarded) else c
+        if np.all(np.isfinite(value)):
+            continue
+        op = graph.tape[i - graph.n]
+        args = tuple(float(a.value if isinstance(a, Const) else w[a][0]) for a in op.args)
+        source = graph.source(i)
+        domain = PRIMITIVES[op.prim].domain
+        return Problem(int(p), i, "derivative", source, args,
+                       f"the derivative of {source} with respect to {graph.source(j)} is {np.ravel(value)[0]} at {here}: "
+                       f"{op.prim} has no finite derivative at argument {_args_text(args)}"
+                       + (f" (it needs {domain})" if domain else ""))
+    return None
+
+
+def _args_text(args: tuple[float, ...]) -> str:
+    return ", ".join(format_number(a) for a in args)
+
+
+def point_text(graph: Graph, x: Any) -> str:
+    """'x1 = 1, x2 = 2' (or '(no inputs)')."""
+    return ", ".join(f"{name} = {format_number(v)}" for name, v in zip(graph.inputs, x)) or "(no inputs)"
