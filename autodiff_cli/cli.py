@@ -216,9 +216,8 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     _emit(report, fmt, digits, unicode)
     for problem in report.problems:
         click.echo(f"adjac: warning: {problem.message}", err=True)
-    if report.bad_points > len(report.problems):
-        click.echo(f"adjac: warning: {report.bad_points - len(report.problems)} more points have non-finite results",
-                   err=True)
+    if report.unexplained:
+        click.echo(f"adjac: warning: {report.unexplained} more points have non-finite results", err=True)
     if report.bad_points:
         sys.exit(1)
 
