@@ -146,6 +146,7 @@ class Command(click.Command):
         flags.update(ctx.help_option_names)
         moved: list[str] = []
         kept: list[str] = []
+        positional = False
         it = iter(args)
         for word in it:
             if word == "--":
@@ -159,10 +160,11 @@ class Command(click.Command):
                     kept.append(nxt)
                 continue
             option = word.split("=", 1)[0]
-            if (word.startswith("-") and len(word) > 1 and not word.startswith("--")
-                    and option not in flags and option not in valued and word[:2] not in valued):
-                moved.append(word)
+            if (word.startswith("-") and len(word) > 1 and not word.startswith("--") and not moved
+                    and not positional and option not in flags and option not in valued and word[:2] not in valued):
+                moved.append(word)                         # the expression, e.g. -x^2
                 continue
+            positional = positional or not word.startswith("-") or word == "-"
             kept.append(word)
         if moved:
             kept = kept + ([] if "--" in kept else ["--"]) + moved
