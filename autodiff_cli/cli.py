@@ -6,9 +6,11 @@ Exit status: 0 results printed; 1 results printed but something is not finite;
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -180,14 +182,21 @@ class Command(click.Command):
               help="forward: one pass per input; reverse: one per output; auto: the fewer passes.")
 @click.option("--seed", type=Vector(),
               help="One pass only: forward gives J·v (v has n entries), reverse vᵀ·J (v has m entries).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]), default="table",
-              show_default=True, help="Output format; json, jsonl and csv are for programs.")
+@click.option("--points", "points_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="Read the points from FILE (- for stdin): one per line, comma- or space-separated, "
+                   "an optional header row of input names; or an .npy array of shape (N, n).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv", "npy"]), default="table",
+              show_default=True, help="Output format; json, jsonl and csv are for programs; "
+                                      "npy writes an .npz archive (points, values, jacobian) to --output.")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the results to FILE instead of standard output.")
 @click.option("--digits", type=click.IntRange(1, 17), default=None,
               help="Significant digits in table (default 6) and csv (default: full precision).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
-         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool) -> None:
+         seed: tuple[float, ...] | None, points_file: str | None, fmt: str, output: str | None,
+         digits: int | None, ascii_only: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -206,7 +215,15 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         raise click.BadParameter(str(err), param_hint="'EXPRESSION'") from None
     except AdjacError as err:
         raise click.UsageError(str(err)) from None
+    if points_file is not None or fmt == "npy" or output not in (None, "-"):
+        _batch_options(graph, expression, points, points_file, fmt, output)
+        if output not in (None, "-") and fmt != "npy":        # every text format can go to a file
+            stream = click.get_current_context().with_resource(open(output, "w", encoding="utf-8", newline=""))
+            click.get_current_context().with_resource(contextlib.redirect_stdout(stream))
     unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
+    if points_file is not None or fmt == "npy":
+        _batch(graph, points, points_file, _mode(graph, mode, seed), seed, fmt, output, digits, unicode)
+        return
     if not points and graph.n:
         _describe(graph, fmt, unicode)
         return
@@ -221,6 +238,75 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     if report.unexplained:
         click.echo(f"adjac: warning: {report.unexplained} more points have non-finite results", err=True)
     if report.bad_points:
+        sys.exit(1)
+
+
+def _batch_options(graph: Graph, expression: str, points: Sequence[PointSpec], points_file: str | None,
+                   fmt: str, output: str | None) -> None:
+    """Usage errors of --points, --format npy and --output, before anything is written."""
+    if points_file is not None and points:
+        raise click.UsageError("give the points with --at or with --points, not both")
+    if points_file == "-" and expression == "-":
+        raise click.UsageError("the expression and the points cannot both come from standard input")
+    if points_file is not None and not graph.n:
+        raise click.BadParameter("the function has no inputs, so there are no points to read", param_hint="'--points'")
+    if fmt == "npy":
+        if output is None or (output == "-" and sys.stdout.isatty()):
+            raise click.UsageError("--format npy writes a binary .npz archive: add --output FILE.npz")
+        if output.endswith(".npy"):
+            raise click.BadParameter(f"{output!r}: --format npy writes an .npz archive (points, values, jacobian), "
+                                     f"so name it {output[:-4]}.npz", param_hint="'--output'")
+        if not points and points_file is None:
+            raise click.UsageError("--format npy needs points: add --at or --points")
+    if output not in (None, "-"):
+        folder = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise click.BadParameter(f"cannot write {output!r}: {folder} is not a writable folder",
+                                     param_hint="'--output'")
+
+
+def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, mode: str,
+           seed: tuple[float, ...] | None, fmt: str, output: str | None, digits: int | None, unicode: bool) -> None:
+    """Points from a file (or --at with --format npy), computed and written chunk by chunk."""
+    import numpy as np
+
+    from . import batch
+    from .ad import choose_mode
+
+    chosen = choose_mode(graph, mode)
+    size = batch.chunk_size(graph, chosen, seed is not None)
+    source: Any
+    if points_file is not None:
+        source = batch.Points(points_file, graph, size, stdin=sys.stdin.buffer if points_file == "-" else None)
+        progress = batch.ProgressBar(source, enabled=sys.stderr.isatty())
+    else:
+        source, progress = [np.array([resolve(graph, spec) for spec in points], dtype=float)], None
+    sink: batch.Sink
+    if fmt == "npy":
+        assert output is not None
+        sink = batch.NpzSink(output, graph, chosen, seed, stdout=sys.stdout.buffer if output == "-" else None)
+    elif fmt == "csv":
+        sink = batch.CsvSink(sys.stdout, digits)
+    elif fmt == "jsonl":
+        sink = batch.JsonlSink(sys.stdout)
+    elif fmt == "json":
+        sink = batch.JsonSink(sys.stdout, graph, chosen, 1 if seed is not None else graph.n if chosen == "forward"
+                              else graph.m)
+    else:
+        sink = batch.TableSink(sys.stdout, _print, digits or 6, unicode, plain=not sys.stdout.isatty())
+    try:
+        summary = batch.run(graph, source, chosen, seed, sink, progress=progress)
+    except batch.PointsError as err:
+        sys.stdout.flush()
+        raise click.BadParameter(str(err), param_hint="'--points'") from None
+    finally:
+        if progress is not None:
+            progress.close()
+    for problem in summary.problems:
+        click.echo(f"adjac: warning: {problem.message}", err=True)
+    if summary.unexplained:
+        click.echo(f"adjac: warning: {summary.unexplained} more points have non-finite results", err=True)
+    if summary.bad_points:
         sys.exit(1)
 
 
