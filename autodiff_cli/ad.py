@@ -179,6 +179,23 @@ def gather(derivatives: list[Any], refs: Any, N: int) -> np.ndarray:
     return out
 
 
+def assemble(graph: Graph, passes: list[Pass], mode: Mode, N: int) -> np.ndarray:
+    """J (N, m, n) from one pass per input (forward: column j) or per output (reverse: row k).
+
+    Only structurally nonzero entries are written: the rest stay as allocated, zero.
+    """
+    J = np.zeros((N, graph.m, graph.n))
+    for p, sweep in enumerate(passes):
+        if mode == "forward":          # pass j: column j, the tangents of the outputs
+            cells = [(k, p, ref) for k, ref in enumerate(graph.outputs)]
+        else:                          # pass k: row k, the adjoints of the inputs
+            cells = [(p, j, j) for j in range(graph.n)]
+        for k, j, ref in cells:
+            if not isinstance(ref, Const) and sweep.derivatives[ref] is not None:
+                J[:, k, j] = sweep.derivatives[ref]
+    return J
+
+
 def jacobian(graph: Graph, x: Any, mode: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """(y, J) at x: y is (m,) or (N, m); J is (m, n) or (N, m, n), J[k, j] = ∂y_k/∂x_j.
 
@@ -188,14 +205,8 @@ def jacobian(graph: Graph, x: Any, mode: str = "auto") -> tuple[np.ndarray, np.n
     X = _points(graph, x)
     chosen = choose_mode(graph, mode)
     N = X.shape[0]
-    if chosen == "forward":
-        w, passes = sweeps(graph, X, chosen, np.eye(graph.n))
-        J = np.stack([gather(p.derivatives, graph.outputs, N) for p in passes], axis=-1) if passes else None
-    else:
-        w, passes = sweeps(graph, X, chosen, np.eye(graph.m))
-        J = np.stack([gather(p.derivatives, range(graph.n), N) for p in passes], axis=1) if passes else None
-    if J is None:
-        J = np.zeros((N, graph.m, graph.n))
+    w, passes = sweeps(graph, X, chosen, np.eye(graph.n if chosen == "forward" else graph.m))
+    J = assemble(graph, passes, chosen, N)
     y = outputs_of(graph, w, N)
     return (y[0], J[0]) if np.ndim(x) == 1 else (y, J)
 

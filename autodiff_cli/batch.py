@@ -372,7 +372,8 @@ class JsonSink(Sink):
 
     def __init__(self, out: IO[str], graph: Graph, mode: str, passes: int):
         self.out, self.first = out, True
-        head = {"variables": list(graph.inputs), "outputs": list(graph.labels), "mode": mode, "passes": passes}
+        head = {"variables": list(graph.inputs), "outputs": list(graph.labels), "mode": mode, "passes": passes,
+                "sparsity": graph.sparsity()}
         out.write(json.dumps(head)[:-1] + ', "results": [')
 
     def write(self, report: Report, offset: int) -> None:
@@ -481,7 +482,8 @@ class NpzSink(Sink):
                 for name, part in self.parts.items():
                     archive.write(part.path, name + ".npy")
                 small = {"variables": np.array(self.graph.inputs, dtype=str),
-                         "outputs": np.array(self.graph.labels, dtype=str)}
+                         "outputs": np.array(self.graph.labels, dtype=str),
+                         "sparsity": np.array(self.graph.sparsity(), dtype=bool).reshape(self.graph.m, self.graph.n)}
                 if self.seed is not None:
                     small["seed"] = np.asarray(self.seed, dtype=float)
                 for name, array in small.items():

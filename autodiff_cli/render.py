@@ -71,6 +71,7 @@ def document(report: Report) -> dict[str, Any]:
         "outputs": list(graph.labels),
         "mode": report.mode,
         "passes": report.n_passes,
+        "sparsity": graph.sparsity(),
         "results": [result_object(report, p) for p in range(len(report.points))],
         "warnings": warnings_list(report),
     }
@@ -81,6 +82,7 @@ def graph_document(graph: Graph) -> dict[str, Any]:
     return {
         "variables": list(graph.inputs),
         "outputs": list(graph.labels),
+        "sparsity": graph.sparsity(),
         "wengert": [{"name": f"w{i + 1}", "definition": graph.definition(i)} for i in range(len(graph))],
         "results": [],
         "warnings": [],
@@ -158,8 +160,10 @@ def tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = Fal
     assert report.jacobian is not None
     for name in graph.inputs:
         table.add_column(f"{d}/{d}{name}", justify="right")
-    for k in range(graph.m):
-        table.add_row(Text(labels[k]), fmt(report.values[p][k]), *map(fmt, report.jacobian[p][k]))
+    zero = Text("·" if unicode else ".", style="dim")          # structurally zero: y_k does not depend on x_j
+    for k, pattern in enumerate(graph.sparsity()):
+        table.add_row(Text(labels[k]), fmt(report.values[p][k]),
+                      *(fmt(v) if nonzero else zero for v, nonzero in zip(report.jacobian[p][k], pattern)))
     return [heading, table]
 
 

@@ -79,16 +79,11 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
     w, passes = ad.sweeps(graph, X, chosen, seeds)
     values = ad.outputs_of(graph, w, N)
     report = Report(graph, X, chosen, values, seed=seeds[0] if seed is not None else None, passes=passes, w=w)
-    refs = graph.outputs if chosen == "forward" else range(graph.n)
-    columns = [ad.gather(p.derivatives, refs, N) for p in passes]
     if seed is not None:
-        report.product = columns[0]
-        derivatives = columns[0]
-    elif chosen == "forward":
-        report.jacobian = np.stack(columns, axis=-1) if columns else np.zeros((N, graph.m, 0))
-        derivatives = report.jacobian.reshape(N, -1)
+        refs = graph.outputs if chosen == "forward" else range(graph.n)
+        report.product = derivatives = ad.gather(passes[0].derivatives, refs, N)
     else:
-        report.jacobian = np.stack(columns, axis=1) if columns else np.zeros((N, 0, graph.n))
+        report.jacobian = ad.assemble(graph, passes, chosen, N)
         derivatives = report.jacobian.reshape(N, -1)
     bad = ~(np.isfinite(values).all(axis=1) & np.isfinite(derivatives).all(axis=1))
     report.bad_points = int(bad.sum())
