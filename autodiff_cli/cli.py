@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -276,11 +277,19 @@ def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
     return mode
 
 
+def _styled() -> bool:
+    """Colours, bold and box drawing only in a terminal, and not when NO_COLOR is set.
+
+    Rich alone would honour NO_COLOR for colours but still write bold escapes.
+    """
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def _print(parts: Sequence[Any]) -> None:
     """Print Rich renderables: styled in a terminal; plain text, no escapes, in a pipe."""
     from rich.console import Console
 
-    if sys.stdout.isatty():
+    if _styled():
         console = Console(highlight=False, markup=False, emoji=False)
         for part in parts:
             console.print(part)
@@ -312,7 +321,7 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
     else:
         from rich.text import Text
 
-        plain = not sys.stdout.isatty()
+        plain = not _styled()
         parts: list[Any] = []
         for p in range(len(report.points)):
             parts += ([Text("")] if p else []) + render.tables(report, p, digits or 6, unicode, plain=plain)
@@ -328,7 +337,7 @@ def _describe(graph: Graph, fmt: str, unicode: bool) -> None:
     elif fmt == "csv":
         raise click.UsageError("csv needs a point: add --at with values for " + (", ".join(graph.inputs) or "no inputs"))
     else:
-        _print(render.graph_tables(graph, unicode, plain=not sys.stdout.isatty()))
+        _print(render.graph_tables(graph, unicode, plain=not _styled()))
     example = ",".join(str(k + 1) for k in range(graph.n))
     click.echo(f"adjac: no point given; add --at {example} (values for {', '.join(graph.inputs)}) "
                "to compute the Jacobian", err=True)
