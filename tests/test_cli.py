@@ -95,10 +95,16 @@ def test_auto_mode_picks_forward_when_n_at_most_m():
     assert document("x*y, x", "--at", "1,2")["mode"] == "forward"       # n = m: forward
 
 
-@pytest.mark.parametrize(("mode", "text"), [("forward", "forward mode: 2 passes, one per input"),
-                                            ("reverse", "reverse mode: 1 pass, one per output")])
-def test_table_says_mode_and_passes(mode, text):
-    result = ok("x1*x2", "--at", "1,2", "--mode", mode)
+@pytest.mark.parametrize(("expression", "mode", "text"), [
+    ("x1*x2", "forward", "forward mode: 2 passes, one per input"),
+    ("x1*x2", "reverse", "reverse mode: 1 pass, one per output"),
+    ("x1*x2", "auto", "reverse mode: 1 pass, one per output"),
+    ("x1*x2 + x1*x3, ln(x1 + x2)", "auto", "reverse mode: 2 passes, one per output"),
+    ("x1*x2, x1, x2", "auto", "forward mode: 2 passes, one per input"),
+])
+def test_table_says_mode_and_passes(expression, mode, text):
+    point = "1,2,3" if "x3" in expression else "1,2"
+    result = ok(expression, "--at", point, "--mode", mode)
     assert text in result.stdout
 
 
@@ -296,6 +302,10 @@ def test_table_is_plain_text_with_labels():
     for text in ("y1 = x1*x2 + sin(x1)", "y2 = exp(x1-x2)", "∂/∂x1", "∂/∂x2", "x1 = 1, x2 = 2", "2.5403", "0.367879"):
         assert text in out
     assert result.stderr == ""
+
+
+def test_json_ignores_digits():
+    assert document("sin(x)", "--at", "1", "--digits", "2")["results"][0]["value"] == [math.sin(1.0)]
 
 
 def test_table_digits():
