@@ -268,13 +268,18 @@ def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
                 f"the seed has {size} entries, but forward mode needs {n} (one per input) "
                 f"and reverse mode {m} (one per output)", param_hint="'--seed'")
         raise click.UsageError(
-            f"--seed with {size} entries fits both modes (f has {n} inputs and {m} outputs): "
+            f"--seed with {_count(size, 'entry', 'entries')} fits both modes "
+            f"(f has {_count(n, 'input', 'inputs')} and {_count(m, 'output', 'outputs')}): "
             "choose --mode forward for J·v or --mode reverse for vᵀ·J")
     if wanted[mode] != size:
         per = "input" if mode == "forward" else "output"
         raise click.BadParameter(
             f"in {mode} mode the seed needs {wanted[mode]} entries, one per {per}, not {size}", param_hint="'--seed'")
     return mode
+
+
+def _count(k: int, one: str, many: str) -> str:
+    return f"{k} {one if k == 1 else many}"
 
 
 def _styled() -> bool:
