@@ -240,6 +240,10 @@ def test_seed_with_several_points():
 def test_ambiguous_seed_asks_for_a_mode():
     stderr = usage_error(EXAMPLE, "--at", "1,2", "--seed", "1,0")
     assert "--mode forward" in stderr and "--mode reverse" in stderr
+    assert "2 entries fits both modes (f has 2 inputs and 2 outputs)" in stderr
+    stderr = usage_error("sin(x)", "--at", "1", "--seed", "2")
+    assert "1 entry fits both modes (f has 1 input and 1 output)" in stderr
+    assert document("sin(x)", "--at", "1", "--seed", "2", "--mode", "reverse")["results"][0]["vjp"] == [2 * math.cos(1.0)]
 
 
 @pytest.mark.parametrize(("args", "needle"), [
