@@ -483,3 +483,17 @@ def test_no_color_in_a_terminal_gives_plain_text(terminal, monkeypatch):
         out = ok(*args).stdout
         assert "\x1b" not in out and "╭" not in out
     assert "y1 = x1*x2 + sin(x1)" in ok(EXAMPLE, "--at", "1,2").stdout
+
+
+@pytest.mark.parametrize("args", [
+    (EXAMPLE, "--at", "1,2"),
+    (EXAMPLE, "--at", "1,2", "--seed", "1,0", "--mode", "forward"),
+    (EXAMPLE, "--at", "1,2", "--seed", "1,0", "--mode", "reverse"),
+    ("x1*x2 + sin(x1) + cos(x2) + exp(x1 - x2) + tanh(x1*x2), x1", "--at", "1,2"),   # a shortened label
+    (EXAMPLE,),
+])
+def test_an_ascii_stdout_gets_an_ascii_table(args):
+    result = CliRunner(charset="ascii").invoke(main, list(args), prog_name="adjac")
+    assert result.exit_code == 0, (result.exception, result.stderr)
+    assert result.stdout.isascii()
+    assert "y1 = x1*x2 + sin(x1)" in result.stdout or "w3" in result.stdout
