@@ -1,5 +1,7 @@
 """The engines on hand-derived examples: the worked example and the exercise, both modes."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -107,6 +109,24 @@ def test_zero_tangent_through_a_kink_in_a_jvp():
     np.testing.assert_array_equal(y_dot, [1.0, 0.0])
     _, x_bar = vjp(graph, [1.0, 0.0], [1.0, 0.0])
     assert x_bar[0] == 1.0 and x_bar[1] == np.inf
+
+
+@pytest.mark.parametrize(("text", "x", "J_true"), [
+    ("x*sqrt(y)", [0.0, 0.0], [[0.0, 0.0]]),          # forward: ẏ → inf through sqrt, then ·x = 0
+    ("sqrt(x*y)", [0.0, 0.0], [[0.0, 0.0]]),          # reverse: w̄ → inf through sqrt, then ·y = 0
+    ("sin(x*sqrt(y)) + x", [0.0, 0.0], [[1.0, 0.0]]),
+    ("abs(x)*sqrt(x)", [0.0], [[0.0]]),
+    ("0*sqrt(x)", [0.0], [[0.0]]),
+])
+def test_zero_partial_times_infinite_derivative_is_zero_in_both_modes(text, x, J_true):
+    """The mirror of the rule above: f(0, y) = 0 for all y, so ∂f/∂y = 0, in both modes."""
+    graph = parse(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # no RuntimeWarning leaks to the user
+        J_fwd = jacobian(graph, x, "forward")[1]
+        J_rev = jacobian(graph, x, "reverse")[1]
+    np.testing.assert_array_equal(J_fwd, J_true)
+    np.testing.assert_array_equal(J_rev, J_true)
 
 
 @pytest.mark.parametrize("mode", MODES)
