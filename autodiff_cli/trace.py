@@ -236,14 +236,13 @@ class Notation:
         return ascii_math(text)
 
 
-def _sum(parts: list[tuple[bool, str]], minus: str) -> str:
-    """a + b − c from (negative, text) pairs; 0 for no parts."""
+def _sum(parts: list[tuple[bool, str]]) -> list[str]:
+    """["a", "+ b", "− c"] from (negative, text) pairs: a sum, cut between its terms; ["0"] for none."""
     if not parts:
-        return "0"
-    out = (minus if parts[0][0] else "") + parts[0][1]
-    for negative, text in parts[1:]:
-        out += f" {minus} {text}" if negative else f" + {text}"
-    return out
+        return ["0"]
+    pieces = [("−" if parts[0][0] else "") + parts[0][1]]
+    pieces += [f"− {text}" if negative else f"+ {text}" for negative, text in parts[1:]]
+    return pieces
 
 
 def _top_level_sum(text: str) -> bool:
@@ -291,23 +290,33 @@ def _paren(text: str) -> str:
 
 def equation(trace: Trace, row: Row, notation: Notation | None = None) -> str:
     """The row's rule: ``w2·ẇ1 + w1·ẇ2`` (forward), ``w̄3·cos(w1) + w̄4·w2 + w̄5`` (reverse)."""
+    return " ".join(equation_terms(trace, row, notation))
+
+
+def equation_at(trace: Trace, row: Row, q: int, digits: int = 6, notation: Notation | None = None) -> str:
+    """The rule with the numbers of this point and pass q: ``2·1 + 1·0``, ``1·cos(1) + 1·2 + 0``."""
+    return " ".join(equation_terms_at(trace, row, q, digits, notation))
+
+
+def equation_terms(trace: Trace, row: Row, notation: Notation | None = None) -> list[str]:
+    """The rule cut between terms: ["w̄3·cos(w1)", "+ w̄4·w2", "+ w̄5"]."""
     nt = notation or Notation()
     forward = trace.mode == "forward"
     parts = [(False, nt.seed(trace.mode, s)) for s in row.seeds]
     for t in row.terms:
         parts.append(_product(t.rule, nt.derivative(trace.mode, t.j if forward else t.i), forward))
-    return nt.math(_sum(parts, "−"))
+    return [nt.math(piece) for piece in _sum(parts)]
 
 
-def equation_at(trace: Trace, row: Row, q: int, digits: int = 6, notation: Notation | None = None) -> str:
-    """The rule with this point's numbers: ``2·1 + 1·0``, ``1·cos(1) + 1·2 + 0``."""
+def equation_terms_at(trace: Trace, row: Row, q: int, digits: int = 6, notation: Notation | None = None) -> list[str]:
+    """The substituted rule cut between terms, term for term as ``equation_terms``."""
     nt = notation or Notation()
     forward = trace.mode == "forward"
     seed = trace.passes[q].seed
     parts = [(False, _paren(format_number(seed[s], digits))) for s in row.seeds]
     for t in row.terms:
         parts.append(_product(t.rule, _paren(format_number(t.other, digits)), forward, partial_at(trace, t, digits)))
-    return nt.math(_sum(parts, "−"))
+    return [nt.math(piece) for piece in _sum(parts)]
 
 
 def pass_heading(trace: Trace, q: int, notation: Notation | None = None, digits: int = 6) -> str:
@@ -399,8 +408,7 @@ def tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = Fal
     def num(v: float, style: str = "") -> Text:
         return Text(format_number(v, digits), style="bold red" if not np.isfinite(v) else style)
 
-    parts: list[Any] = [Text(f"trace at {point_text(graph, trace.point)}", style="bold underline")]
-    parts.append(Text(nt.math("evaluation trace (primal sweep)"), style="bold"))
+    parts: list[Any] = [Text(f"evaluation trace (primal sweep) at {point_text(graph, trace.point)}", style="bold")]
     primal = new_table(plain)
     for header, justify in (("variable", "left"), ("definition", "left"), ("at this point", "left"),
                             ("value", "right"), ("", "left")):
@@ -415,23 +423,69 @@ def tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = Fal
             primal.add_row(Text(f"y{k + 1}"), Text("a constant"), Text(""), num(out.value), Text(f"output y{k + 1}"))
     parts.append(primal)
 
-    forward = trace.mode == "forward"
-    for q, sweep in enumerate(trace.passes):
+    width = None if plain else _terminal_width()
+    for q in range(len(trace.passes)):
         parts.append(Text(""))
         parts.append(Text(pass_heading(trace, q, nt, digits), style="bold"))
-        table = new_table(plain)
-        table.add_column("tangent" if forward else "adjoint")
-        table.add_column(nt.math(f"rule: Σ ∂wi/∂wj·w{DOT}j" if forward else f"rule: Σ w{BAR}i·∂wi/∂wj over successors i"),
-                         overflow="fold")
-        table.add_column("at this point", overflow="fold")
-        table.add_column("value", justify="right")
-        table.add_column(nt.math("= entry of J" if sweep.identity else "= J·v" if forward else "= vᵀ·J"))
-        for row in sweep.rows:
-            marks = result_marks(trace, row, q)
-            style = "bold" if marks else ("dim" if row.zero else "")
-            table.add_row(Text(nt.derivative(trace.mode, row.node), style="bold" if marks else ""),
-                          Text(equation(trace, row, nt)), Text(equation_at(trace, row, q, digits, nt)),
-                          num(row.value, style), Text(nt.math(", ".join(marks)), style="bold"))
+        table = pass_table(trace, q, nt, digits, plain)
+        if width is not None and _width(table).maximum > width:      # too wide: one term per line
+            table = pass_table(trace, q, nt, digits, plain, stacked=True)
+            if _width(table).minimum > width:                        # still too wide: let terms wrap
+                table = pass_table(trace, q, nt, digits, plain, stacked=True, whole_terms=False)
         parts.append(table)
     parts.append(Text(""))
     return parts
+
+
+def pass_table(trace: Trace, q: int, nt: Notation, digits: int, plain: bool, stacked: bool = False,
+               whole_terms: bool = True) -> Any:
+    """One pass as a Rich table: derivative, rule, rule with numbers, value, entry of J.
+
+    ``stacked`` puts each term of a sum on a line of its own, the rule and its numbers
+    side by side, so that a narrow terminal wraps between terms; ``whole_terms`` keeps
+    each column as wide as its widest term (dropped only when the terminal is narrower).
+    """
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    from .render import new_table
+
+    forward = trace.mode == "forward"
+    sweep = trace.passes[q]
+    rules = [equation_terms(trace, row, nt) for row in sweep.rows]
+    numbers = [equation_terms_at(trace, row, q, digits, nt) for row in sweep.rows]
+
+    def widest(cells: list[list[str]]) -> int | None:
+        return max((cell_len(piece) for pieces in cells for piece in pieces), default=0) if stacked and whole_terms else None
+
+    table = new_table(plain)
+    table.add_column("tangent" if forward else "adjoint")
+    table.add_column(nt.math(f"rule: Σ ∂wi/∂wj·w{DOT}j" if forward else f"rule: Σ w{BAR}i·∂wi/∂wj over successors i"),
+                     overflow="fold", min_width=widest(rules))
+    table.add_column("at this point", overflow="fold", min_width=widest(numbers))
+    table.add_column("value", justify="right")
+    table.add_column(nt.math("entry of J" if sweep.identity else "entry of J·v" if forward else "entry of vᵀ·J"))
+    join = "\n" if stacked else " "
+    for row, rule, at in zip(sweep.rows, rules, numbers):
+        marks = result_marks(trace, row, q)
+        value = row.value
+        style = "bold red" if not np.isfinite(value) else "bold" if marks else "dim" if row.zero else ""
+        table.add_row(Text(nt.derivative(trace.mode, row.node), style="bold" if marks else ""),
+                      Text(join.join(rule)), Text(join.join(at)),
+                      Text(format_number(value, digits), style=style), Text(nt.math(", ".join(marks)), style="bold"))
+    return table
+
+
+def _terminal_width() -> int:
+    from rich.console import Console
+
+    return Console().width
+
+
+def _width(table: Any) -> Any:
+    """The table's Measurement: ``maximum`` when nothing wraps, ``minimum`` when all that can wrap does."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = Console(width=1_000_000)
+    return Measurement.get(console, console.options, table)

@@ -242,7 +242,7 @@ def test_seed_traces_its_single_pass(mode, seed, node, expected):
 
 def test_two_points_give_two_traces():
     text = run(WORKED, "--at", "1,2", "--at", "0,0.5").stdout
-    assert text.count("evaluation trace") == 2 and "trace at x1 = 0, x2 = 0.5" in text
+    assert text.count("evaluation trace") == 2 and "evaluation trace (primal sweep) at x1 = 0, x2 = 0.5" in text
     t1, t2 = trace_json(WORKED, "--at", "1,2", "--at", "0,0.5")
     assert t1["passes"][0]["derivatives"]["w6"] == pytest.approx(math.cos(1) + 2, rel=1e-15)
     assert t2["passes"][0]["derivatives"]["w6"] == pytest.approx(math.cos(0) + 0.5, rel=1e-15)
