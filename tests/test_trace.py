@@ -5,6 +5,7 @@ compared with hand-derived formulas, in JSON at full precision and in the table 
 six digits shown.
 """
 
+import io
 import json
 import math
 
@@ -296,3 +297,22 @@ def test_rule_signs_and_parentheses():
     rows = rows_by_name(passes_of(text)[0])
     assert rows[b(1)][1:3] == [f"−{b(2)}·sin(w1) + {b(3)}·(1 − w3²)", "−1·sin(0.5) + (-1)·(1 − 0.462117²)"]
     close(rows[b(1)][3], -math.sin(x) - (1 - math.tanh(x) ** 2))
+
+
+def test_narrow_terminal_puts_one_term_per_line(monkeypatch):
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from autodiff_cli.trace import tables
+
+    monkeypatch.setenv("COLUMNS", "110")
+    text = "x*x + tan(x)/y - cos(x)^2 + tanh(-x)*2*atan(x*y), sqrt(y) - x"
+    report = compute(parse(text), [[-0.5, 3.0]], "reverse", [1.0, 1.0])
+    console = Console(width=110, record=True, file=io.StringIO())
+    for part in tables(report, 0, 6, unicode=True, plain=False):
+        console.print(part)
+    lines = console.export_text().splitlines()
+    assert max(map(cell_len, lines)) <= 110
+    w1 = [line for line in lines if f"+ {b(4)}·(1 + w4²)" in line]       # a whole term on its line
+    assert len(w1) == 1 and "+ 0.333333·(1 + (-0.546302)²)" in w1[0]
+    assert not any(f"{b(3)}·w1 + {b(3)}·w1" in line for line in lines)   # the sum is stacked
