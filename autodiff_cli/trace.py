@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -80,12 +81,20 @@ class Trace:
 
     def outputs_at(self, i: int) -> list[int]:
         """Every k with y_k = w_i."""
-        return trace_outputs(self.graph, i)
+        return self._outputs.get(i, [])
+
+    @cached_property
+    def _outputs(self) -> dict[int, list[int]]:
+        return outputs_by_node(self.graph)
 
 
-def trace_outputs(graph: Graph, i: int) -> list[int]:
-    """Every k with y_k = w_i (an output may repeat a node, or be an input)."""
-    return [k for k, out in enumerate(graph.outputs) if not isinstance(out, Const) and out == i]
+def outputs_by_node(graph: Graph) -> dict[int, list[int]]:
+    """{i: every k with y_k = w_i}: an output may repeat a node, or be an input."""
+    found: dict[int, list[int]] = {}
+    for k, out in enumerate(graph.outputs):
+        if not isinstance(out, Const):
+            found.setdefault(out, []).append(k)
+    return found
 
 
 # --- building ----------------------------------------------------------------------------
@@ -101,6 +110,7 @@ def build(report: Report, p: int) -> Trace:
     w = tuple(_at(v, 0) for v in w_arr)
     identity = report.seed is None
     positions = _positions(graph, edges)
+    outputs = outputs_by_node(graph)
     rules = [_partial_rule(graph, i, k) for i, _, k in positions]
     cs = [_at(c.c if isinstance(c, ad.Guarded) else c, 0) for _, _, c in edges]
     passes = []
@@ -120,7 +130,7 @@ def build(report: Report, p: int) -> Trace:
             for (i, j, k), c, rule in zip(positions, cs, rules):
                 by_argument.setdefault(j, []).append(Term(i, j, k, c, rule, d[i] or 0.0))
             for j in reversed(range(len(graph))):
-                seeds = tuple(trace_outputs(graph, j))
+                seeds = tuple(outputs.get(j, ()))
                 rows.append(Row(j, seeds, tuple(by_argument.get(j, ())), d[j] or 0.0, d[j] is None))
         passes.append(PassTrace(q, seed, identity, tuple(rows)))
     point = tuple(float(v) for v in report.points[p])
@@ -509,22 +519,27 @@ class PlainTable:
         self.headers: list[str] = []
         self.justify: list[str] = []
         self.rows: list[list[str]] = []
+        self._widths: list[int] | None = None
 
     def add_column(self, header: str = "", justify: str = "left", **_: Any) -> None:
         self.headers.append(header)
         self.justify.append(justify)
+        self._widths = None
 
     def add_row(self, *cells: Any) -> None:
         self.rows.append([getattr(cell, "plain", cell) for cell in cells])
+        self._widths = None
 
     def widths(self) -> list[int]:
         from rich.cells import cell_len
 
-        widths = [cell_len(h) for h in self.headers]
-        for row in self.rows:
-            for c, cell in enumerate(row):
-                widths[c] = max(widths[c], *(cell_len(line) for line in cell.split("\n")))
-        return widths
+        if self._widths is None:
+            widths = [cell_len(h) for h in self.headers]
+            for row in self.rows:
+                for c, cell in enumerate(row):
+                    widths[c] = max(widths[c], *(cell_len(line) for line in cell.split("\n")))
+            self._widths = widths
+        return self._widths
 
     def lines(self) -> list[str]:
         from rich.cells import cell_len
