@@ -339,3 +339,20 @@ def test_plain_table_draws_as_rich_does():
         table.add_row(Text(b(12)), Text(f"{b(13)}·cos(w1)\n+ {b(4)}·w2"), Text("-0.25"), Text("∂y1/∂x1"))
         table.add_row(Text("w1"), Text(""), Text("1234567.5"), Text(""))
     assert draw(ours) == draw(rich_table)
+
+
+def test_ascii_when_stdout_encoding_is_not_utf8():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    out = subprocess.run([sys.executable, "-m", "autodiff_cli", WORKED, "--at", "1,2", "--trace", "--mode", "reverse"],
+                         capture_output=True, env=env, check=True).stdout
+    assert out.isascii()
+    assert b"| w_bar1 " in out and b"w_bar3*cos(w1) + w_bar4*w2 + w_bar5" in out
+
+
+def test_digits_apply_to_the_numbers_in_the_rules():
+    rows = rows_by_name(passes_of(run(WORKED, "--at", "1,2", "--digits", "3").stdout)[0])
+    assert rows[d(7)][2:4] == ["0.368·1", "0.368"]
