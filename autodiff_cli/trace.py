@@ -30,6 +30,18 @@ A row reads: forward  ẇ_i = Σ_j c·ẇ_j   (+ ẋ_j for an input),
 A node used twice gets two terms (one per edge): fan-out is visible, and ``x1*x1``
 reads ẇ2 = w1·ẇ1 + w1·ẇ1.  Rule text comes only from the primitives table (``rules``
 for partials, ``show`` for definitions), with {w}, {a}, {b} filled in.
+
+Text for any printer (Unicode; ``Notation(unicode=False)`` gives w_dot4, w_bar4, *, -):
+
+    definition(graph, i) / definition_at(trace, i)    "sin(w1)" / "sin(1)"
+    equation_terms(trace, row) / ..._at(trace, row, q) ["w̄3·cos(w1)", "+ w̄4·w2"] / ["1·cos(1)", "+ 1·2"]
+    equation(...) / equation_at(...)                   the same joined: "w̄3·cos(w1) + w̄4·w2"
+    pass_heading, pass_label, result_marks             "pass 1 of 2: w̄6 = 1, w̄7 = 0  (row 1 of J: ∇y1)"
+    trace_object(trace)                                the JSON "trace" member
+    tables(report, p, ...)                             the Rich renderables of --trace
+
+A printer with its own notation (LaTeX) can instead read Term.i, Term.k and the op's
+primitive, and write PRIMITIVES[prim].rules[k] its own way.
 """
 
 from __future__ import annotations
