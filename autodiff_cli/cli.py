@@ -183,9 +183,17 @@ class Command(click.Command):
 @click.option("--digits", type=click.IntRange(1, 17), default=None,
               help="Significant digits in table (default 6) and csv (default: full precision).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
+@click.option("--graph", "graph_dot", is_flag=True,
+              help="Print the computational graph as Graphviz DOT instead of the results "
+                   "(with --mode forward|reverse: tangents or adjoints on the nodes).")
+@click.option("--graph-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Also draw the graph into FILE.svg, .png or .pdf with Graphviz's dot (.dot or .gv: the DOT text).")
+@click.option("--latex-standalone", is_flag=True,
+              help="With --format latex: a complete document for pdflatex instead of a fragment.")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
-         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool) -> None:
+         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool, graph_dot: bool,
+         graph_out: str | None, latex_standalone: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -205,15 +213,24 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     except AdjacError as err:
         raise click.UsageError(str(err)) from None
     unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
+    picture = _picture_format(graph_dot, graph_out, fmt)
     if not points and graph.n:
-        _describe(graph, fmt, unicode)
+        if picture:
+            _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture)
+        if not graph_dot:
+            _describe(graph, fmt, unicode)
         return
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
     chosen = _mode(graph, mode, seed)
     from .report import compute
 
     report = compute(graph, X, chosen, seed)
-    _emit(report, fmt, digits, unicode)
+    if picture:
+        shown = report.mode if mode != "auto" or seed is not None else None   # derivatives on nodes when asked
+        _picture(graph, report.points, shown, None if seed is None else [seed], digits, unicode, ascii_only,
+                 graph_dot, graph_out, picture)
+    if not graph_dot:
+        _emit(report, fmt, digits, unicode)
     for problem in report.problems:
         click.echo(f"adjac: warning: {problem.message}", err=True)
     if report.bad_points > len(report.problems):
@@ -317,6 +334,56 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
         for p in range(len(report.points)):
             parts += ([Text("")] if p else []) + render.tables(report, p, digits or 6, unicode, plain=plain)
         _print(parts)
+
+
+def _picture_format(graph_dot: bool, graph_out: str | None, fmt: str) -> str | None:
+    """What --graph / --graph-out ask for: "dot" (text only), a dot -T format, or None; checks the options."""
+    if graph_dot and fmt != "table":
+        raise click.UsageError(f"--graph prints DOT instead of the results, so it cannot be combined with --format {fmt}; "
+                               "use --graph-out FILE.svg to draw the graph beside them")
+    if graph_out is None:
+        return "dot" if graph_dot else None
+    from pathlib import Path
+
+    from . import dot
+
+    suffix = Path(graph_out).suffix.lower().lstrip(".")
+    if suffix in ("dot", "gv"):
+        return "dot"
+    if suffix not in dot.FORMATS:
+        raise click.BadParameter(f"{graph_out!r} does not end in .svg, .png, .pdf (drawn by Graphviz) or .dot/.gv (text)",
+                                 param_hint="'--graph-out'")
+    if not Path(graph_out).resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder of {graph_out!r} does not exist", param_hint="'--graph-out'")
+    if not dot.dot_program():
+        raise click.UsageError(dot.INSTALL_HINT)
+    return suffix
+
+
+def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, unicode: bool, ascii_only: bool,
+             graph_dot: bool, graph_out: str | None, fmt: str) -> None:
+    """--graph: DOT on stdout; --graph-out: DOT drawn (or written) to a file.  The first point only."""
+    from . import dot
+
+    if X is not None and len(X) > 1:
+        click.echo(f"adjac: note: the graph shows the first of {len(X)} points; give one --at for another", err=True)
+    x = None if X is None else X[0]
+    if graph_dot:
+        click.echo(dot.to_dot(graph, x, mode, seeds, digits or 6, unicode), nl=False)
+    if graph_out is None:
+        return
+    text = dot.to_dot(graph, x, mode, seeds, digits or 6, not ascii_only)
+    try:
+        if fmt == "dot":
+            with open(graph_out, "w", encoding="utf-8") as f:
+                f.write(text)
+        else:
+            dot.render(text, graph_out, fmt)
+    except OSError as err:
+        raise click.BadParameter(f"cannot write {graph_out!r}: {err.strerror}", param_hint="'--graph-out'") from None
+    except dot.RenderError as err:
+        raise click.UsageError(str(err)) from None
+    click.echo(f"adjac: drew the graph into {graph_out}", err=True)
 
 
 def _describe(graph: Graph, fmt: str, unicode: bool) -> None:
