@@ -178,8 +178,8 @@ class Command(click.Command):
               help="forward: one pass per input; reverse: one per output; auto: the fewer passes.")
 @click.option("--seed", type=Vector(),
               help="One pass only: forward gives J·v (v has n entries), reverse vᵀ·J (v has m entries).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]), default="table",
-              show_default=True, help="Output format; json, jsonl and csv are for programs.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv", "latex"]), default="table",
+              show_default=True, help="Output format; json, jsonl and csv are for programs, latex for papers.")
 @click.option("--digits", type=click.IntRange(1, 17), default=None,
               help="Significant digits in table (default 6) and csv (default: full precision).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
@@ -213,12 +213,16 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     except AdjacError as err:
         raise click.UsageError(str(err)) from None
     unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
+    if latex_standalone:
+        if fmt not in ("table", "latex"):
+            raise click.UsageError(f"--latex-standalone writes LaTeX; it cannot be combined with --format {fmt}")
+        fmt = "latex"
     picture = _picture_format(graph_dot, graph_out, fmt)
     if not points and graph.n:
         if picture:
             _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture)
         if not graph_dot:
-            _describe(graph, fmt, unicode)
+            _describe(graph, fmt, unicode, latex_standalone)
         return
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
     chosen = _mode(graph, mode, seed)
@@ -230,7 +234,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         _picture(graph, report.points, shown, None if seed is None else [seed], digits, unicode, ascii_only,
                  graph_dot, graph_out, picture)
     if not graph_dot:
-        _emit(report, fmt, digits, unicode)
+        _emit(report, fmt, digits, unicode, latex_standalone)
     for problem in report.problems:
         click.echo(f"adjac: warning: {problem.message}", err=True)
     if report.bad_points > len(report.problems):
@@ -311,10 +315,14 @@ def _print(parts: Sequence[Any]) -> None:
     sys.stdout.write(text.strip("\n") + "\n")
 
 
-def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
+def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, standalone: bool = False) -> None:
     from . import render
 
-    if fmt == "json":
+    if fmt == "latex":
+        from . import latex
+
+        click.echo(latex.report_latex(report, digits or 6, standalone), nl=False)
+    elif fmt == "json":
         click.echo(json.dumps(render.document(report), allow_nan=False))
     elif fmt == "jsonl":
         warnings = render.warnings_list(report)
@@ -386,11 +394,15 @@ def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, un
     click.echo(f"adjac: drew the graph into {graph_out}", err=True)
 
 
-def _describe(graph: Graph, fmt: str, unicode: bool) -> None:
+def _describe(graph: Graph, fmt: str, unicode: bool, standalone: bool = False) -> None:
     """No point given: show the parsed function and say how to give a point."""
     from . import render
 
-    if fmt in ("json", "jsonl"):
+    if fmt == "latex":
+        from . import latex
+
+        click.echo(latex.graph_latex(graph, standalone), nl=False)
+    elif fmt in ("json", "jsonl"):
         click.echo(json.dumps(render.graph_document(graph), allow_nan=False))
     elif fmt == "csv":
         raise click.UsageError("csv needs a point: add --at with values for " + (", ".join(graph.inputs) or "no inputs"))
