@@ -209,7 +209,7 @@ def result_block(report: Report, p: int, digits: int) -> str:
         lines = [f"A constant function ({mode_text(report)}):"]
     value = pmatrix([[fmt(v)] for v in report.values[p]]) if graph.m > 1 else fmt(report.values[p][0])
     body = [f"  f({at}) = {value}"]
-    J = f"J_f({at})"
+    J = f"J_{{f}}({at})"
     if report.seed is not None and report.product is not None:
         if report.mode == "forward":                   # J·ẋ, a column
             seed = pmatrix([[fmt(v)] for v in report.seed])
@@ -227,7 +227,7 @@ def result_block(report: Report, p: int, digits: int) -> str:
 def mode_text(report: Report) -> str:
     """'forward mode: 2 passes, one per input' in LaTeX."""
     if report.seed is not None:
-        product = r"$J_f\,\dot{x}$" if report.mode == "forward" else r"$\bar{y}^{\top} J_f$"
+        product = r"$J_{f}\,\dot{x}$" if report.mode == "forward" else r"$\bar{y}^{\top} J_{f}$"
         return f"{report.mode} mode: one pass for {product}"
     return escape(report.passes_text())
 
