@@ -146,6 +146,7 @@ class Command(click.Command):
         flags.update(ctx.help_option_names)
         moved: list[str] = []
         kept: list[str] = []
+        positional = False
         it = iter(args)
         for word in it:
             if word == "--":
@@ -159,10 +160,11 @@ class Command(click.Command):
                     kept.append(nxt)
                 continue
             option = word.split("=", 1)[0]
-            if (word.startswith("-") and len(word) > 1 and not word.startswith("--")
-                    and option not in flags and option not in valued and word[:2] not in valued):
-                moved.append(word)
+            if (word.startswith("-") and len(word) > 1 and not word.startswith("--") and not moved
+                    and not positional and option not in flags and option not in valued and word[:2] not in valued):
+                moved.append(word)                         # the expression, e.g. -x^2
                 continue
+            positional = positional or not word.startswith("-") or word == "-"
             kept.append(word)
         if moved:
             kept = kept + ([] if "--" in kept else ["--"]) + moved
@@ -237,9 +239,8 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         _emit(report, fmt, digits, unicode, latex_standalone)
     for problem in report.problems:
         click.echo(f"adjac: warning: {problem.message}", err=True)
-    if report.bad_points > len(report.problems):
-        click.echo(f"adjac: warning: {report.bad_points - len(report.problems)} more points have non-finite results",
-                   err=True)
+    if report.unexplained:
+        click.echo(f"adjac: warning: {report.unexplained} more points have non-finite results", err=True)
     if report.bad_points:
         sys.exit(1)
 
