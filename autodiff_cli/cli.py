@@ -185,6 +185,8 @@ class Command(click.Command):
 @click.option("--digits", type=click.IntRange(1, 17), default=None,
               help="Significant digits in table (default 6) and csv (default: full precision).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
+@click.option("--trace", is_flag=True,
+              help="Also show the sweeps pass by pass, as in lecture notes (table, json, jsonl and latex).")
 @click.option("--graph", "graph_dot", is_flag=True,
               help="Print the computational graph as Graphviz DOT instead of the results "
                    "(with --mode forward|reverse: tangents or adjoints on the nodes).")
@@ -194,8 +196,8 @@ class Command(click.Command):
               help="With --format latex: a complete document for pdflatex instead of a fragment.")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
-         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool, graph_dot: bool,
-         graph_out: str | None, latex_standalone: bool) -> None:
+         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool, trace: bool,
+         graph_dot: bool, graph_out: str | None, latex_standalone: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -205,6 +207,8 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     Exit status: 0 results printed; 1 results printed but some are not finite;
     2 the command line or the expression is wrong.
     """
+    if trace and fmt == "csv":
+        raise click.UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
     text = sys.stdin.read() if expression == "-" else expression
     try:
         graph = parse(text, order)
@@ -236,7 +240,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         _picture(graph, report.points, shown, None if seed is None else [seed], digits, unicode, ascii_only,
                  graph_dot, graph_out, picture)
     if not graph_dot:
-        _emit(report, fmt, digits, unicode, latex_standalone)
+        _emit(report, fmt, digits, unicode, trace, latex_standalone)
     for problem in report.problems:
         click.echo(f"adjac: warning: {problem.message}", err=True)
     if report.unexplained:
@@ -316,20 +320,28 @@ def _print(parts: Sequence[Any]) -> None:
     sys.stdout.write(text.strip("\n") + "\n")
 
 
-def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, standalone: bool = False) -> None:
+def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, trace: bool = False,
+          standalone: bool = False) -> None:
     from . import render
 
+    if trace:
+        from . import trace as tracing
     if fmt == "latex":
         from . import latex
 
-        click.echo(latex.report_latex(report, digits or 6, standalone), nl=False)
+        click.echo(latex.report_latex(report, digits or 6, standalone, trace), nl=False)
     elif fmt == "json":
-        click.echo(json.dumps(render.document(report), allow_nan=False))
+        doc = render.document(report)
+        for p, obj in enumerate(doc["results"] if trace else []):
+            obj["trace"] = tracing.trace_object(tracing.build(report, p))
+        click.echo(json.dumps(doc, allow_nan=False))
     elif fmt == "jsonl":
         warnings = render.warnings_list(report)
         for p in range(len(report.points)):
             obj = render.result_object(report, p)
             obj["warnings"] = [w for w in warnings if w["point"] == p]
+            if trace:
+                obj["trace"] = tracing.trace_object(tracing.build(report, p))
             click.echo(json.dumps(obj, allow_nan=False))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -341,7 +353,10 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, standalone: 
         plain = not sys.stdout.isatty()
         parts: list[Any] = []
         for p in range(len(report.points)):
-            parts += ([Text("")] if p else []) + render.tables(report, p, digits or 6, unicode, plain=plain)
+            parts += [Text("")] if p else []
+            if trace:
+                parts += tracing.tables(report, p, digits or 6, unicode, plain=plain)
+            parts += render.tables(report, p, digits or 6, unicode, plain=plain)
         _print(parts)
 
 

@@ -24,6 +24,7 @@ from . import ad
 from .graph import Const, Graph, format_number
 from .primitives import PRIMITIVES
 from .report import point_text
+from .trace import _partial_rule as partial_rule  # the rule text is built once, in trace.py
 
 FORMATS = ("svg", "png", "pdf")          # what --graph-out renders with dot
 
@@ -48,13 +49,6 @@ def quote(text: str) -> str:
     body = text.replace("\\", "\\\\").replace('"', '\\"')
     body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
     return f'"{body}"'
-
-
-def partial_text(graph: Graph, i: int, k: int, style: str = "w{}") -> str:
-    """The local partial ∂w_i/∂u_k of w_i's k-th argument as on paper, e.g. ``w2`` or ``cos(w1)``."""
-    op = graph.tape[i - graph.n]
-    names = dict(zip("ab", (graph.name(a, style) for a in op.args)))
-    return PRIMITIVES[op.prim].rules[k].format(w=style.format(i + 1), **names)
 
 
 def _attrs(**attrs: str) -> str:
@@ -144,7 +138,7 @@ def _edges(graph: Graph, edges: list[ad.Edge] | None, number: Any, plain: Any) -
         for k, a in enumerate(op.args):
             if isinstance(a, Const):
                 continue                          # constants are folded: no node, no edge
-            label = f"∂w{i + 1}/∂w{a + 1} = {partial_text(graph, i, k)}"
+            label = f"∂w{i + 1}/∂w{a + 1} = {partial_rule(graph, i, k)}"
             style = {}
             if at is not None:
                 i_, j_, c = next(at)

@@ -123,7 +123,10 @@ def _convert(tokens: list[tuple[str, Any]], k: int, until: str | None) -> tuple[
         elif kind == "ybar":
             parts.append("\\bar{y}" + (f"_{{{m.group('ybar_i')}}}" if m.group("ybar_i") else ""))
         elif kind == "num":
-            parts.append(number(float(text)))
+            shown = number(float(text))
+            if "^" in shown and _next_is_power(tokens, k):       # (10^{-9})^{4}, never a double superscript
+                shown = f"({shown})"
+            parts.append(shown)
         elif kind == "name":
             if text in ("sqrt", "cbrt"):                     # sqrt(...) → \sqrt{...} (the ASCII spelling)
                 body, k = _argument(tokens, k)
@@ -148,6 +151,12 @@ def _convert(tokens: list[tuple[str, Any]], k: int, until: str | None) -> tuple[
         else:
             parts.append(_SYMBOLS.get(text, "") or _escape_math(text))
     return "".join(parts), k
+
+
+def _next_is_power(tokens: list[tuple[str, Any]], k: int) -> bool:
+    while k < len(tokens) and tokens[k][0] == "space":
+        k += 1
+    return k < len(tokens) and tokens[k][1].group(0) in ("^", "²")
 
 
 def _argument(tokens: list[tuple[str, Any]], k: int) -> tuple[str, int]:
@@ -272,12 +281,85 @@ def fragment_header(graph: Graph) -> str:
     return ("% adjac: " + label.replace("\n", " ") + "\n% needs \\usepackage{amsmath} and \\usepackage{booktabs}")
 
 
-def report_latex(report: Report, digits: int = 6, is_standalone: bool = False) -> str:
-    """The whole LaTeX for a report: the function, then per point its values and Jacobian."""
+def report_latex(report: Report, digits: int = 6, is_standalone: bool = False, with_trace: bool = False) -> str:
+    """The whole LaTeX for a report: the function, then per point its values and Jacobian
+    (and with ``with_trace`` the primal sweep and one table per pass, from ``trace.build``)."""
     parts = [function_block(report.graph)]
     for p in range(len(report.points)):
         parts.append(result_block(report, p, digits))
+        if with_trace:
+            parts.append(trace_latex(report, p, digits))
     return _finish(report.graph, parts, is_standalone)
+
+
+# --- the trace: trace.py's data, typeset ------------------------------------------------------
+def trace_latex(report: Report, p: int, digits: int = 6) -> str:
+    """The sweeps at point p as booktabs tabulars: the primal sweep, then each pass.
+
+    Every rule comes from ``trace`` (which builds it from the primitives table); this
+    function only typesets: ẇ4 becomes \\dot{w}_{4}, w̄4 becomes \\bar{w}_{4}.
+    """
+    from . import trace as tracing
+
+    tr = tracing.build(report, p)
+    graph = tr.graph
+    rows = []
+    for i in range(len(graph)):
+        role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in tr.outputs_at(i)]
+        at = tracing.definition_at(tr, i, digits)
+        rows.append([f"$w_{{{i + 1}}}$", f"${math(tracing.definition(graph, i))}$", f"${math(at)}$" if at else "",
+                     f"${number(tr.w[i], digits)}$", ", ".join(role)])
+    for k, out in enumerate(graph.outputs):
+        if isinstance(out, Const):
+            rows.append([f"$y_{{{k + 1}}}$", "a constant", "", f"${number(out.value, digits)}$",
+                         f"output $y_{{{k + 1}}}$"])
+    parts = ["\\noindent\\textbf{Evaluation trace} (primal sweep):",
+             _center(tabular("@{}lllrl@{}", ["variable", "definition", "at this point", "value", ""], rows))]
+    forward = tr.mode == "forward"
+    for q, sweep in enumerate(tr.passes):
+        heading = tracing.pass_heading(tr, q)                   # "pass 1 of 2: ẇ1 = 1, ẇ2 = 0  (…)"
+        seeds = heading.split(": ", 1)[1].rsplit("  (", 1)[0]
+        parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}} ({_pass_label(tr, q)}): "
+                     f"${math(seeds)}$")
+        rows = []
+        for row in sweep.rows:
+            marks = tracing.result_marks(tr, row, q)
+            value = number(row.value, digits)
+            rows.append([f"${math(tracing.Notation().derivative(tr.mode, row.node))}$",
+                         _terms(tracing.equation_terms(tr, row)),
+                         _terms(tracing.equation_terms_at(tr, row, q, digits)),
+                         f"$\\mathbf{{{value}}}$" if marks else f"${value}$",
+                         ", ".join(f"${_mark(m)}$" for m in marks)])
+        entry = "entry of $J$" if sweep.identity else "entry of $J\\dot{x}$" if forward else \
+            "entry of $\\bar{y}^{\\top}J$"
+        head = ["tangent" if forward else "adjoint", "rule", "at this point", "value", entry]
+        parts.append(_center(tabular("@{}lllrl@{}", head, rows)))
+    return "\n\n".join(parts)
+
+
+def _terms(pieces: Sequence[str], per_line: int = 3) -> str:
+    """A sum in math; longer than ``per_line`` terms, stacked per_line to a line so the table stays narrow."""
+    if len(pieces) <= per_line:
+        return f"${math(' '.join(pieces))}$"
+    lines = [" ".join(pieces[k : k + per_line]) for k in range(0, len(pieces), per_line)]
+    return "\\begin{tabular}[t]{@{}l@{}}" + " \\\\ ".join(f"${math(line)}$" for line in lines) + "\\end{tabular}"
+
+
+def _mark(text: str) -> str:
+    """An entry name such as ∂y1/∂x1 or (J·v)2 in math: (J \\cdot v)_{2}."""
+    return re.sub(r"\)\s*(\d+)$", r")_{\1}", math(text))
+
+
+def _pass_label(tr: Any, q: int) -> str:
+    """What the pass computes, in LaTeX (the same facts as trace.pass_label)."""
+    graph, sweep = tr.graph, tr.passes[q]
+    if tr.mode == "forward":
+        if sweep.identity:
+            return f"column {q + 1} of $J$: $\\partial/\\partial {name(graph.inputs[q])}$"
+        return "$J\\dot{x}$, one forward pass"
+    if sweep.identity:
+        return f"row {q + 1} of $J$: $\\nabla y_{{{q + 1}}}$"
+    return "$\\bar{y}^{\\top}J$, one reverse pass"
 
 
 def graph_latex(graph: Graph, is_standalone: bool = False) -> str:
