@@ -190,3 +190,88 @@ def test_every_primitive_and_tricky_text_compile(tmp_path):
     log = pdflatex(tmp_path, standalone(body))
     assert "Undefined control sequence" not in log
     assert len(rows) > len(PRIMITIVES)
+
+
+# --- --trace --format latex: trace.py's sweeps, typeset -------------------------------------------
+def trace_rows(tex):
+    """Per tabular after the first matrix block: rows as lists of cells."""
+    tables = re.findall(r"\\midrule\n(.*?)\\bottomrule", tex, re.S)
+    return [[[c.strip() for c in line.strip().removesuffix("\\\\").split(" & ")] for line in body.strip().split("\n")]
+            for body in tables]
+
+
+def bold_values(rows):
+    """{entry of J: value} from a pass table's bold cells."""
+    found = {}
+    for cells in rows:
+        m = re.fullmatch(r"\$\\mathbf\{(.*)\}\$", cells[3])
+        if m:
+            found[cells[4]] = value(m.group(1))
+    return found
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_trace_tables_worked_example(mode):
+    result = run(WORKED, "--at", "1,2", "--format", "latex", "--trace", "--mode", mode, "--digits", "15")
+    assert result.exit_code == 0, result.output
+    tex = result.stdout
+    assert check_structure(tex).count("tabular") == 3              # primal sweep + one per pass
+    primal, *passes = trace_rows(tex)
+    assert [row[0] for row in primal] == [f"$w_{{{i}}}$" for i in range(1, 8)]
+    assert primal[3][1:3] == ["$w_{1} \\cdot w_{2}$", "$1 \\cdot 2$"]
+    assert value(primal[2][3].strip("$")) == pytest.approx(math.sin(1), rel=1e-14)
+    _, J = jacobian(parse(WORKED), [1.0, 2.0])
+    e = math.exp(-1)
+    mark = "\\dot{w}" if mode == "forward" else "\\bar{w}"
+    for q, rows in enumerate(passes):
+        assert all(row[0].startswith(f"${mark}_{{") for row in rows)
+        entries = bold_values(rows)
+        if mode == "forward":                                      # column q of J
+            expected = {f"$\\partial y_{{{k + 1}}}/\\partial x_{{{q + 1}}}$": J[k, q] for k in range(2)}
+        else:                                                      # row q of J
+            expected = {f"$\\partial y_{{{q + 1}}}/\\partial x_{{{j + 1}}}$": J[q, j] for j in range(2)}
+        assert entries.keys() == expected.keys()
+        for key, v in expected.items():
+            assert entries[key] == pytest.approx(v, rel=1e-14)
+    if mode == "forward":
+        row4 = next(r for r in passes[0] if r[0] == "$\\dot{w}_{4}$")
+        assert row4[1:3] == ["$w_{2} \\cdot \\dot{w}_{1} + w_{1} \\cdot \\dot{w}_{2}$", "$2 \\cdot 1 + 1 \\cdot 0$"]
+    else:
+        row1 = next(r for r in passes[1] if r[0] == "$\\bar{w}_{1}$")
+        assert row1[1] == "$\\bar{w}_{3} \\cdot \\cos (w_{1}) + \\bar{w}_{4} \\cdot w_{2} + \\bar{w}_{5}$"
+        assert value(row1[3].strip("$").removeprefix("\\mathbf{").rstrip("}")) == pytest.approx(e, rel=1e-14)
+    assert ("column 1 of $J$" if mode == "forward" else "row 1 of $J$: $\\nabla y_{1}$") in tex
+
+
+def test_trace_long_sums_are_stacked():
+    tex = run("x*x + x*sin(x) + x/x + x^x + sqrt(x)*x", "--at", "2", "--format", "latex", "--trace",
+              "--mode", "reverse").stdout
+    check_structure(tex)
+    assert "\\begin{tabular}[t]{@{}l@{}}" in tex                  # a fan-out of many terms goes on several lines
+
+
+def test_trace_seed_and_several_points():
+    tex = run(WORKED, "--at", "1,2", "--at", "0,0", "--format", "latex", "--trace", "--seed", "1,1",
+              "--mode", "forward").stdout
+    check_structure(tex)
+    assert tex.count("Evaluation trace") == 2
+    assert "$J\\dot{x}$, one forward pass" in tex and "entry of $J\\dot{x}$" in tex
+
+
+def test_numbers_under_a_power_are_grouped():
+    assert to_math("1e-09^4") == "(10^{-9})^{4}" and to_math("1e-09²") == "(10^{-9})^{2}"
+    assert to_math("2.5^2") == "2.5^{2}"
+
+
+@needs_pdflatex
+@pytest.mark.parametrize("args", [
+    [WORKED, "--at", "1,2", "--trace"],
+    [WORKED, "--at", "1,2", "--trace", "--mode", "reverse"],
+    ["f(a_b, c) = a_b^c + tanh(c)/cbrt(a_b) + asin(c/9)", "--at", "1e-9,4", "--trace"],
+    ["x*x, 3, x", "--at", "-2", "--trace", "--mode", "reverse"],
+])
+def test_trace_compiles(tmp_path, args):
+    result = run(*args, "--latex-standalone")
+    assert result.exit_code == 0, result.output
+    log = pdflatex(tmp_path, result.stdout)
+    assert "Undefined control sequence" not in log
