@@ -29,6 +29,8 @@ Examples:
   adjac "x1*x2 + x1*x3, ln(x1+x2)" --at 1,2,3 --seed 1,0,0
   adjac "-x^2" --at 3 --at 4 --format csv
   echo "sin(x)^2 + cos(x)^2" | adjac - --at 0.5
+  adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --graph-out graph.svg
+  adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --trace --latex-standalone > jacobian.tex
 """
 
 _DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
