@@ -227,7 +227,8 @@ def result_block(report: Report, p: int, digits: int) -> str:
             seed = pmatrix([[fmt(v) for v in report.seed]])
             body.append(f"  \\bar{{y}}^{{\\top}} {J} = {seed} {J} = {pmatrix([[fmt(v) for v in report.product[p]]])}")
     elif report.jacobian is not None and graph.n:
-        lhs = f"\\frac{{\\partial ({_ys(graph)})}}{{\\partial ({xs})}}"
+        ys = _ys(graph) if graph.m == 1 else f"({_ys(graph)})"
+        lhs = f"\\frac{{\\partial {ys}}}{{\\partial {xs if graph.n == 1 else f'({xs})'}}}"
         body.append(f"  {J} = {lhs} = {pmatrix([[fmt(v) for v in row] for row in report.jacobian[p]])}")
     lines.append("\\[\n" + ",\\qquad\n".join(body) + "\n\\]")
     return "\n".join(lines)

@@ -275,3 +275,10 @@ def test_trace_compiles(tmp_path, args):
     assert result.exit_code == 0, result.output
     log = pdflatex(tmp_path, result.stdout)
     assert "Undefined control sequence" not in log
+
+
+def test_one_output_one_input_reads_like_a_derivative():
+    tex = run("-x^2", "--at", "-3", "--format", "latex").stdout
+    check_structure(tex)
+    assert "J_{f}(-3) = \\frac{\\partial y_{1}}{\\partial x}" in tex
+    assert matrices(tex)[-1] == [["6"]]
