@@ -395,11 +395,11 @@ def trace_object(trace: Trace) -> dict[str, Any]:
 
 
 # --- tables ----------------------------------------------------------------------------------
+PLAIN_WIDTH = 120      # piped output: wider pass tables put one term per line (a long sum is one tall row)
+
 def tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = False) -> list[Any]:
     """Rich renderables for point p: the primal sweep, then one table per pass."""
     from rich.text import Text
-
-    from .render import new_table
 
     trace = build(report, p)
     graph = trace.graph
@@ -409,7 +409,7 @@ def tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = Fal
         return Text(format_number(v, digits), style="bold red" if not np.isfinite(v) else style)
 
     parts: list[Any] = [Text(f"evaluation trace (primal sweep) at {point_text(graph, trace.point)}", style="bold")]
-    primal = new_table(plain)
+    primal = _new_table(plain)
     for header, justify in (("variable", "left"), ("definition", "left"), ("at this point", "left"),
                             ("value", "right"), ("", "left")):
         primal.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
@@ -423,12 +423,12 @@ def tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = Fal
             primal.add_row(Text(f"y{k + 1}"), Text("a constant"), Text(""), num(out.value), Text(f"output y{k + 1}"))
     parts.append(primal)
 
-    width = None if plain else _terminal_width()
+    width = PLAIN_WIDTH if plain else _terminal_width()
     for q in range(len(trace.passes)):
         parts.append(Text(""))
         parts.append(Text(pass_heading(trace, q, nt, digits), style="bold"))
         table = pass_table(trace, q, nt, digits, plain)
-        if width is not None and _width(table).maximum > width:      # too wide: one term per line
+        if _width(table).maximum > width:                            # too wide: one term per line
             table = pass_table(trace, q, nt, digits, plain, stacked=True)
             if _width(table).minimum > width:                        # still too wide: let terms wrap
                 table = pass_table(trace, q, nt, digits, plain, stacked=True, whole_terms=False)
@@ -448,8 +448,6 @@ def pass_table(trace: Trace, q: int, nt: Notation, digits: int, plain: bool, sta
     from rich.cells import cell_len
     from rich.text import Text
 
-    from .render import new_table
-
     forward = trace.mode == "forward"
     sweep = trace.passes[q]
     rules = [equation_terms(trace, row, nt) for row in sweep.rows]
@@ -458,7 +456,7 @@ def pass_table(trace: Trace, q: int, nt: Notation, digits: int, plain: bool, sta
     def widest(cells: list[list[str]]) -> int | None:
         return max((cell_len(piece) for pieces in cells for piece in pieces), default=0) if stacked and whole_terms else None
 
-    table = new_table(plain)
+    table = _new_table(plain)
     table.add_column("tangent" if forward else "adjoint")
     table.add_column(nt.math(f"rule: Σ ∂wi/∂wj·w{DOT}j" if forward else f"rule: Σ w{BAR}i·∂wi/∂wj over successors i"),
                      overflow="fold", min_width=widest(rules))
@@ -489,3 +487,73 @@ def _width(table: Any) -> Any:
 
     console = Console(width=1_000_000)
     return Measurement.get(console, console.options, table)
+
+
+def _new_table(plain: bool) -> Any:
+    if plain:
+        return PlainTable()
+    from .render import new_table
+
+    return new_table(plain=False)
+
+
+class PlainTable:
+    """A Markdown table, drawn as render.new_table(plain=True) draws it, but in linear time.
+
+    Rich takes seconds for the thousands of rows a large trace has; piped output needs
+    no styles or wrapping, so this writes the lines itself (``tests/test_trace.py``
+    checks it against Rich).  Cells may hold several lines; styles are ignored.
+    """
+
+    def __init__(self) -> None:
+        self.headers: list[str] = []
+        self.justify: list[str] = []
+        self.rows: list[list[str]] = []
+
+    def add_column(self, header: str = "", justify: str = "left", **_: Any) -> None:
+        self.headers.append(header)
+        self.justify.append(justify)
+
+    def add_row(self, *cells: Any) -> None:
+        self.rows.append([getattr(cell, "plain", cell) for cell in cells])
+
+    def widths(self) -> list[int]:
+        from rich.cells import cell_len
+
+        widths = [cell_len(h) for h in self.headers]
+        for row in self.rows:
+            for c, cell in enumerate(row):
+                widths[c] = max(widths[c], *(cell_len(line) for line in cell.split("\n")))
+        return widths
+
+    def lines(self) -> list[str]:
+        from rich.cells import cell_len
+
+        widths = self.widths()
+
+        def line(cells: list[str]) -> str:
+            padded = []
+            for text, width, justify in zip(cells, widths, self.justify):
+                gap = " " * (width - cell_len(text))
+                padded.append(gap + text if justify == "right" else text + gap)
+            return "| " + " | ".join(padded) + " |"
+
+        out = ["", line(self.headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+        for row in self.rows:
+            split = [cell.split("\n") for cell in row]
+            for k in range(max(len(lines) for lines in split)):
+                out.append(line([lines[k] if k < len(lines) else "" for lines in split]))
+        return [*out, ""]                    # Rich's Markdown box has blank top and bottom edges
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        width = sum(self.widths()) + 3 * len(self.headers) + 1
+        return Measurement(width, width)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.segment import Segment
+
+        for text in self.lines():
+            yield Segment(text)
+            yield Segment.line()

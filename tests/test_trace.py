@@ -316,3 +316,26 @@ def test_narrow_terminal_puts_one_term_per_line(monkeypatch):
     w1 = [line for line in lines if f"+ {b(4)}·(1 + w4²)" in line]       # a whole term on its line
     assert len(w1) == 1 and "+ 0.333333·(1 + (-0.546302)²)" in w1[0]
     assert not any(f"{b(3)}·w1 + {b(3)}·w1" in line for line in lines)   # the sum is stacked
+
+
+def test_plain_table_draws_as_rich_does():
+    from rich.console import Console
+    from rich.text import Text
+
+    from autodiff_cli.render import new_table
+    from autodiff_cli.trace import PlainTable
+
+    def draw(table):
+        console = Console(width=100_000, no_color=True, force_terminal=False, record=True, file=io.StringIO())
+        console.print(table)
+        return [line.rstrip() for line in console.export_text(styles=False).split("\n")]
+
+    ours, rich_table = PlainTable(), new_table(plain=True)
+    for table in (ours, rich_table):
+        table.add_column("adjoint")
+        table.add_column("rule", overflow="fold")
+        table.add_column("value", justify="right")
+        table.add_column("")
+        table.add_row(Text(b(12)), Text(f"{b(13)}·cos(w1)\n+ {b(4)}·w2"), Text("-0.25"), Text("∂y1/∂x1"))
+        table.add_row(Text("w1"), Text(""), Text("1234567.5"), Text(""))
+    assert draw(ours) == draw(rich_table)
