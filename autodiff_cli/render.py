@@ -56,7 +56,7 @@ def warning_object(report: Report, problem: Problem) -> dict[str, Any]:
 
 def warnings_list(report: Report) -> list[dict[str, Any]]:
     found = [warning_object(report, problem) for problem in report.problems]
-    more = report.bad_points - len(report.problems)
+    more = report.unexplained
     if more > 0:
         found.append({"point": None, "node": None, "expression": "", "kind": "value", "arguments": [],
                       "message": f"{more} more point{'s' if more > 1 else ''} with non-finite results"})
