@@ -31,6 +31,8 @@ Examples:
   adjac "x1*x2 + x1*x3, ln(x1+x2)" --at 1,2,3 --seed 1,0,0
   adjac "-x^2" --at 3 --at 4 --format csv
   echo "sin(x)^2 + cos(x)^2" | adjac - --at 0.5
+  adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --graph-out graph.svg
+  adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --trace --latex-standalone > jacobian.tex
 """
 
 _DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
@@ -185,18 +187,29 @@ class Command(click.Command):
 @click.option("--points", "points_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
               help="Read the points from FILE (- for stdin): one per line, comma- or space-separated, "
                    "an optional header row of input names; or an .npy array of shape (N, n).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv", "npy"]), default="table",
-              show_default=True, help="Output format; json, jsonl and csv are for programs; "
-                                      "npy writes an .npz archive (points, values, jacobian) to --output.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv", "latex", "npy"]),
+              default="table", show_default=True,
+              help="Output format; json, jsonl and csv are for programs, latex for papers; "
+                   "npy writes an .npz archive (points, values, jacobian) to --output.")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the results to FILE instead of standard output.")
 @click.option("--digits", type=click.IntRange(1, 17), default=None,
               help="Significant digits in table (default 6) and csv (default: full precision).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
+@click.option("--trace", is_flag=True,
+              help="Also show the sweeps pass by pass, as in lecture notes (table, json, jsonl and latex).")
+@click.option("--graph", "graph_dot", is_flag=True,
+              help="Print the computational graph as Graphviz DOT instead of the results "
+                   "(with --mode forward|reverse: tangents or adjoints on the nodes).")
+@click.option("--graph-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Also draw the graph into FILE.svg, .png or .pdf with Graphviz's dot (.dot or .gv: the DOT text).")
+@click.option("--latex-standalone", is_flag=True,
+              help="With --format latex: a complete document for pdflatex instead of a fragment.")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
          seed: tuple[float, ...] | None, points_file: str | None, fmt: str, output: str | None,
-         digits: int | None, ascii_only: bool) -> None:
+         digits: int | None, ascii_only: bool, trace: bool, graph_dot: bool, graph_out: str | None,
+         latex_standalone: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -206,6 +219,8 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     Exit status: 0 results printed; 1 results printed but some are not finite;
     2 the command line or the expression is wrong.
     """
+    if trace and fmt == "csv":
+        raise click.UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
     text = sys.stdin.read() if expression == "-" else expression
     try:
         graph = parse(text, order)
@@ -221,18 +236,34 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
             stream = click.get_current_context().with_resource(open(output, "w", encoding="utf-8", newline=""))
             click.get_current_context().with_resource(contextlib.redirect_stdout(stream))
     unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
+    if latex_standalone:
+        if fmt not in ("table", "latex"):
+            raise click.UsageError(f"--latex-standalone writes LaTeX; it cannot be combined with --format {fmt}")
+        fmt = "latex"
     if points_file is not None or fmt == "npy":
+        if trace or graph_dot or graph_out or fmt == "latex":
+            raise click.UsageError("--trace, --graph, --graph-out and latex show single points: use --at, "
+                                   "not --points or --format npy")
         _batch(graph, points, points_file, _mode(graph, mode, seed), seed, fmt, output, digits, unicode)
         return
+    picture = _picture_format(graph_dot, graph_out, fmt)
     if not points and graph.n:
-        _describe(graph, fmt, unicode)
+        if picture:
+            _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture)
+        if not graph_dot:
+            _describe(graph, fmt, unicode, latex_standalone)
         return
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
     chosen = _mode(graph, mode, seed)
     from .report import compute
 
     report = compute(graph, X, chosen, seed)
-    _emit(report, fmt, digits, unicode)
+    if picture:
+        shown = report.mode if mode != "auto" or seed is not None else None   # derivatives on nodes when asked
+        _picture(graph, report.points, shown, None if seed is None else [seed], digits, unicode, ascii_only,
+                 graph_dot, graph_out, picture)
+    if not graph_dot:
+        _emit(report, fmt, digits, unicode, trace, latex_standalone)
     for problem in report.problems:
         click.echo(f"adjac: warning: {problem.message}", err=True)
     if report.unexplained:
@@ -354,7 +385,8 @@ def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
                 f"the seed has {size} entries, but forward mode needs {n} (one per input) "
                 f"and reverse mode {m} (one per output)", param_hint="'--seed'")
         raise click.UsageError(
-            f"--seed with {size} entries fits both modes (f has {n} inputs and {m} outputs): "
+            f"--seed with {_count(size, 'entry', 'entries')} fits both modes "
+            f"(f has {_count(n, 'input', 'inputs')} and {_count(m, 'output', 'outputs')}): "
             "choose --mode forward for J·v or --mode reverse for vᵀ·J")
     if wanted[mode] != size:
         per = "input" if mode == "forward" else "output"
@@ -363,11 +395,23 @@ def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
     return mode
 
 
+def _count(k: int, one: str, many: str) -> str:
+    return f"{k} {one if k == 1 else many}"
+
+
+def _styled() -> bool:
+    """Colours, bold and box drawing only in a terminal, and not when NO_COLOR is set.
+
+    Rich alone would honour NO_COLOR for colours but still write bold escapes.
+    """
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def _print(parts: Sequence[Any]) -> None:
     """Print Rich renderables: styled in a terminal; plain text, no escapes, in a pipe."""
     from rich.console import Console
 
-    if sys.stdout.isatty():
+    if _styled():
         console = Console(highlight=False, markup=False, emoji=False)
         for part in parts:
             console.print(part)
@@ -381,16 +425,28 @@ def _print(parts: Sequence[Any]) -> None:
     sys.stdout.write(text.strip("\n") + "\n")
 
 
-def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
+def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, trace: bool = False,
+          standalone: bool = False) -> None:
     from . import render
 
-    if fmt == "json":
-        click.echo(json.dumps(render.document(report), allow_nan=False))
+    if trace:
+        from . import trace as tracing
+    if fmt == "latex":
+        from . import latex
+
+        click.echo(latex.report_latex(report, digits or 6, standalone, trace), nl=False)
+    elif fmt == "json":
+        doc = render.document(report)
+        for p, obj in enumerate(doc["results"] if trace else []):
+            obj["trace"] = tracing.trace_object(tracing.build(report, p))
+        click.echo(json.dumps(doc, allow_nan=False))
     elif fmt == "jsonl":
         warnings = render.warnings_list(report)
         for p in range(len(report.points)):
             obj = render.result_object(report, p)
             obj["warnings"] = [w for w in warnings if w["point"] == p]
+            if trace:
+                obj["trace"] = tracing.trace_object(tracing.build(report, p))
             click.echo(json.dumps(obj, allow_nan=False))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -399,23 +455,80 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
     else:
         from rich.text import Text
 
-        plain = not sys.stdout.isatty()
+        plain = not _styled()
         parts: list[Any] = []
         for p in range(len(report.points)):
-            parts += ([Text("")] if p else []) + render.tables(report, p, digits or 6, unicode, plain=plain)
+            parts += [Text("")] if p else []
+            if trace:
+                parts += tracing.tables(report, p, digits or 6, unicode, plain=plain)
+            parts += render.tables(report, p, digits or 6, unicode, plain=plain)
         _print(parts)
 
 
-def _describe(graph: Graph, fmt: str, unicode: bool) -> None:
+def _picture_format(graph_dot: bool, graph_out: str | None, fmt: str) -> str | None:
+    """What --graph / --graph-out ask for: "dot" (text only), a dot -T format, or None; checks the options."""
+    if graph_dot and fmt != "table":
+        raise click.UsageError(f"--graph prints DOT instead of the results, so it cannot be combined with --format {fmt}; "
+                               "use --graph-out FILE.svg to draw the graph beside them")
+    if graph_out is None:
+        return "dot" if graph_dot else None
+    from pathlib import Path
+
+    from . import dot
+
+    suffix = Path(graph_out).suffix.lower().lstrip(".")
+    if suffix in ("dot", "gv"):
+        return "dot"
+    if suffix not in dot.FORMATS:
+        raise click.BadParameter(f"{graph_out!r} does not end in .svg, .png, .pdf (drawn by Graphviz) or .dot/.gv (text)",
+                                 param_hint="'--graph-out'")
+    if not Path(graph_out).resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder of {graph_out!r} does not exist", param_hint="'--graph-out'")
+    if not dot.dot_program():
+        raise click.UsageError(dot.INSTALL_HINT)
+    return suffix
+
+
+def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, unicode: bool, ascii_only: bool,
+             graph_dot: bool, graph_out: str | None, fmt: str) -> None:
+    """--graph: DOT on stdout; --graph-out: DOT drawn (or written) to a file.  The first point only."""
+    from . import dot
+
+    if X is not None and len(X) > 1:
+        click.echo(f"adjac: note: the graph shows the first of {len(X)} points; give one --at for another", err=True)
+    x = None if X is None else X[0]
+    if graph_dot:
+        click.echo(dot.to_dot(graph, x, mode, seeds, digits or 6, unicode), nl=False)
+    if graph_out is None:
+        return
+    text = dot.to_dot(graph, x, mode, seeds, digits or 6, not ascii_only)
+    try:
+        if fmt == "dot":
+            with open(graph_out, "w", encoding="utf-8") as f:
+                f.write(text)
+        else:
+            dot.render(text, graph_out, fmt)
+    except OSError as err:
+        raise click.BadParameter(f"cannot write {graph_out!r}: {err.strerror}", param_hint="'--graph-out'") from None
+    except dot.RenderError as err:
+        raise click.UsageError(str(err)) from None
+    click.echo(f"adjac: drew the graph into {graph_out}", err=True)
+
+
+def _describe(graph: Graph, fmt: str, unicode: bool, standalone: bool = False) -> None:
     """No point given: show the parsed function and say how to give a point."""
     from . import render
 
-    if fmt in ("json", "jsonl"):
+    if fmt == "latex":
+        from . import latex
+
+        click.echo(latex.graph_latex(graph, standalone), nl=False)
+    elif fmt in ("json", "jsonl"):
         click.echo(json.dumps(render.graph_document(graph), allow_nan=False))
     elif fmt == "csv":
         raise click.UsageError("csv needs a point: add --at with values for " + (", ".join(graph.inputs) or "no inputs"))
     else:
-        _print(render.graph_tables(graph, unicode, plain=not sys.stdout.isatty()))
+        _print(render.graph_tables(graph, unicode, plain=not _styled()))
     example = ",".join(str(k + 1) for k in range(graph.n))
     click.echo(f"adjac: no point given; add --at {example} (values for {', '.join(graph.inputs)}) "
                "to compute the Jacobian", err=True)
