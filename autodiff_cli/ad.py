@@ -66,16 +66,19 @@ def evaluate(graph: Graph, x: Any) -> list[np.ndarray]:
     w: list[Any] = list(np.ascontiguousarray(X.T))
     with np.errstate(all="ignore"):
         for op in graph.tape:
-            w.append(PRIMITIVES[op.prim].f(*(a.value if isinstance(a, Const) else w[a] for a in op.args)))
+            w.append(PRIMITIVES[op.prim].f(*(np.float64(a.value) if isinstance(a, Const) else w[a] for a in op.args)))
     return w
 
 
-def linearize(graph: Graph, x: Any) -> tuple[list[np.ndarray], list[Edge]]:
+def linearize(graph: Graph, x: Any, guard: bool = True) -> tuple[list[np.ndarray], list[Edge]]:
     """The primal sweep: every w_i, and the edges (i, j, c) with c = ∂w_i/∂w_j.
 
     An edge exists only for an argument j that is a node (constants are folded into
     the ops and have no edges), so ``x^2`` at x = -3 never evaluates log(-3).  Where
     w_i is undefined (nan: log(-1), asin(2)), its partials are nan too.
+
+    ``guard=False`` skips those checks and the ``Guarded`` wrapping: faster, and exact
+    wherever the results come out finite (``differentiate`` redoes the other points).
     """
     X = _points(graph, x)
     w: list[Any] = list(np.ascontiguousarray(X.T))
@@ -83,9 +86,13 @@ def linearize(graph: Graph, x: Any) -> tuple[list[np.ndarray], list[Edge]]:
     with np.errstate(all="ignore"):
         for i, op in enumerate(graph.tape, start=graph.n):
             prim = PRIMITIVES[op.prim]
-            u = [a.value if isinstance(a, Const) else w[a] for a in op.args]
+            u = [np.float64(a.value) if isinstance(a, Const) else w[a] for a in op.args]
             w_i = prim.f(*u)
             w.append(w_i)
+            if not guard:
+                edges.extend((i, a, prim.partials[k](w_i, *u)) for k, a in enumerate(op.args)
+                             if not isinstance(a, Const))
+                continue
             undefined = None if np.isfinite(w_i).all() else np.isnan(w_i)
             for k, a in enumerate(op.args):
                 if not isinstance(a, Const):
@@ -114,7 +121,7 @@ def forward_pass(edges: list[Edge], size: int, x_dot: dict[int, Any]) -> list[An
     with np.errstate(all="ignore"):                        # inf − inf: nan, not a warning
         for i, j, c in edges:                              # tape order
             if w_dot[j] is not None:
-                w_dot[i] = c * w_dot[j] if w_dot[i] is None else w_dot[i] + c * w_dot[j]
+                w_dot[i] = _accumulate(w_dot[i], c, w_dot[j])
     return w_dot
 
 
@@ -126,8 +133,18 @@ def reverse_pass(edges: list[Edge], size: int, w_bar_seed: dict[int, Any]) -> li
     with np.errstate(all="ignore"):
         for i, j, c in reversed(edges):                    # the same edges, backwards
             if w_bar[i] is not None:
-                w_bar[j] = c * w_bar[i] if w_bar[j] is None else w_bar[j] + c * w_bar[i]
+                w_bar[j] = _accumulate(w_bar[j], c, w_bar[i])
     return w_bar
+
+
+def _accumulate(total: Any, c: Any, v: Any) -> Any:
+    """total + c·v, where total None means 0; the partials 1 and −1 of add, sub and neg
+    are not multiplied out.  Never in place: a tangent may be shared by several nodes."""
+    if c.__class__ is float and (c == 1.0 or c == -1.0):
+        if total is None:
+            return v if c == 1.0 else -v
+        return total + v if c == 1.0 else total - v
+    return c * v if total is None else total + c * v
 
 
 class Pass(NamedTuple):
@@ -154,24 +171,26 @@ def outputs_of(graph: Graph, w: list[Any], N: int) -> np.ndarray:
     return y
 
 
-def sweeps(graph: Graph, x: Any, mode: Mode, seeds: Any) -> tuple[list[np.ndarray], list[Pass]]:
+def sweeps(graph: Graph, x: Any, mode: Mode, seeds: Any, guard: bool = True) -> tuple[list[np.ndarray], list[Pass]]:
     """Linearize once at x, then one pass per seed (a row of ``seeds``).
 
     Forward seeds are x_dot vectors (length n), reverse seeds are y_bar vectors
     (length m); a seed may also be an (N, ...) array, one per point.  Returns the
     primal values w and the passes, which a trace shows one by one.
     """
-    w, edges = linearize(graph, x)
+    w, edges = linearize(graph, x, guard)
     passes = []
     for seed in seeds:
         seed = np.asarray(seed, dtype=float)
+        nonzero: Any = np.flatnonzero(seed.reshape(-1, seed.shape[-1]).any(axis=0)) if seed.size else ()
         if mode == "forward":
-            x_dot = {j: seed[..., j] for j in range(graph.n) if np.any(seed[..., j])}
+            x_dot = {int(j): seed[..., j] for j in nonzero}
             passes.append(Pass(seed, forward_pass(edges, len(w), x_dot)))
         else:
             w_bar: dict[int, Any] = {}
-            for k, out in enumerate(graph.outputs):        # an output may appear twice
-                if not isinstance(out, Const) and np.any(seed[..., k]):
+            for k in nonzero:                              # an output may appear twice
+                out = graph.outputs[k]
+                if not isinstance(out, Const):
                     w_bar[out] = seed[..., k] + w_bar.get(out, 0.0)
             passes.append(Pass(seed, reverse_pass(edges, len(w), w_bar)))
     return w, passes
@@ -186,12 +205,13 @@ def gather(derivatives: list[Any], refs: Any, N: int) -> np.ndarray:
     return out
 
 
-def assemble(graph: Graph, passes: list[Pass], mode: Mode, N: int) -> np.ndarray:
+def assemble(graph: Graph, passes: list[Pass], mode: Mode, N: int, out: np.ndarray | None = None) -> np.ndarray:
     """J (N, m, n) from one pass per input (forward: column j) or per output (reverse: row k).
 
-    Only structurally nonzero entries are written: the rest stay as allocated, zero.
+    Only structurally nonzero entries are written; the rest are zero.  ``out`` is an
+    (N, m, n) array of zeros to fill instead of a new one.
     """
-    J = np.zeros((N, graph.m, graph.n))
+    J = np.zeros((N, graph.m, graph.n)) if out is None else out
     for p, sweep in enumerate(passes):
         if mode == "forward":          # pass j: column j, the tangents of the outputs
             cells = [(k, p, ref) for k, ref in enumerate(graph.outputs)]
@@ -203,34 +223,96 @@ def assemble(graph: Graph, passes: list[Pass], mode: Mode, N: int) -> np.ndarray
     return J
 
 
+# --- many points: chunks, and a fast sweep where everything is finite ------------------------
+def work_per_point(graph: Graph, mode: str, seeded: bool = False) -> int:
+    """Doubles held per point while a chunk is swept: every w_i, every partial c, and the
+    tangents (or adjoints) that the passes carry, structural zeros excluded."""
+    active = sum(1 for op in graph.tape for a in op.args if not isinstance(a, Const))
+    if seeded:
+        carried = len(graph)
+    elif mode == "forward":                         # pass j carries the nodes that depend on x_j
+        carried = sum(bin(mask).count("1") for mask in graph.depends)
+    else:                                           # pass k carries the nodes y_k depends on
+        carried = sum(bin(mask).count("1") for mask in graph.reaches)
+    return len(graph) + active + carried
+
+
+def chunk_size(graph: Graph, mode: str, seeded: bool = False, least: int = 4096) -> int:
+    """Points per chunk: about 64 MB of arrays, at least ``least`` and at most 50 000.
+
+    Chunks of thousands of points are also faster than one huge chunk: fresh memory for
+    every temporary array of N doubles costs more than the arithmetic on it.
+    """
+    return max(least, min(50_000, 2**23 // max(1, work_per_point(graph, mode, seeded))))
+
+
+def differentiate(graph: Graph, x: Any, mode: str = "auto", seed: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """y (N, m) and, without a seed, J (N, m, n); with a seed, J·x_dot (N, m) in forward
+    mode or y_barᵀ·J (N, n) in reverse mode (one seed for all points, or one per point).
+
+    Works chunk by chunk, with the unguarded sweeps; the points where a value or a
+    derivative comes out inf or nan are computed again with the guarded ones, which keep
+    the conventions at awkward points (a zero factor gives zero).  Where everything is
+    finite the two agree exactly: a nan or inf anywhere in a sweep reaches the result.
+    """
+    X = _points(graph, x)
+    chosen = choose_mode(graph, mode)
+    N, m, n = X.shape[0], graph.m, graph.n
+    seeds = None if seed is None else np.asarray(seed, dtype=float)
+    y = np.empty((N, m))
+    D = np.zeros((N, m, n) if seeds is None else (N, m if chosen == "forward" else n))   # zero pages: lazy
+    step = chunk_size(graph, chosen, seeds is not None)
+    for start in range(0, N, step):
+        part = slice(start, min(N, start + step))
+        part_seed = seeds if seeds is None or seeds.ndim == 1 else seeds[part]
+        bad = _sweep_into(graph, X[part], chosen, part_seed, y[part], D[part], guard=False)
+        if bad.any():
+            rows = np.flatnonzero(bad) + start
+            redo_seed = seeds if seeds is None or seeds.ndim == 1 else seeds[rows]
+            y_bad, D_bad = np.empty((len(rows), m)), np.zeros((len(rows), *D.shape[1:]))
+            _sweep_into(graph, X[rows], chosen, redo_seed, y_bad, D_bad, guard=True)
+            y[rows], D[rows] = y_bad, D_bad
+    return y, D
+
+
+def _sweep_into(graph: Graph, X: np.ndarray, mode: Mode, seed: np.ndarray | None, y: np.ndarray, D: np.ndarray,
+                guard: bool) -> np.ndarray:
+    """Fill y and D (zeros) at the points X; returns which points have a non-finite result."""
+    N = X.shape[0]
+    seeds = np.eye(graph.n if mode == "forward" else graph.m) if seed is None else [seed]
+    w, passes = sweeps(graph, X, mode, seeds, guard)
+    y[...] = outputs_of(graph, w, N)
+    finite = np.isfinite(y).all(axis=1)
+    if seed is None:
+        assemble(graph, passes, mode, N, out=D)
+    else:
+        D[...] = gather(passes[0].derivatives, graph.outputs if mode == "forward" else range(graph.n), N)
+    refs = [r for r in (graph.outputs if mode == "forward" else range(graph.n)) if not isinstance(r, Const)]
+    for sweep in passes:                          # a nan or inf anywhere in a sweep reaches these
+        for r in refs:
+            d = sweep.derivatives[r]
+            if d is not None and np.ndim(d) and not np.isfinite(d).all():
+                finite &= np.isfinite(d)
+    return ~finite
+
+
 def jacobian(graph: Graph, x: Any, mode: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """(y, J) at x: y is (m,) or (N, m); J is (m, n) or (N, m, n), J[k, j] = ∂y_k/∂x_j.
 
     Forward mode builds J column by column (n passes, seeds e_j); reverse mode row by
     row (m passes, seeds e_k).
     """
-    X = _points(graph, x)
-    chosen = choose_mode(graph, mode)
-    N = X.shape[0]
-    w, passes = sweeps(graph, X, chosen, np.eye(graph.n if chosen == "forward" else graph.m))
-    J = assemble(graph, passes, chosen, N)
-    y = outputs_of(graph, w, N)
+    y, J = differentiate(graph, x, mode)
     return (y[0], J[0]) if np.ndim(x) == 1 else (y, J)
 
 
 def jvp(graph: Graph, x: Any, x_dot: Any) -> tuple[np.ndarray, np.ndarray]:
     """(y, J·x_dot) in one forward pass; x_dot is (n,) or one per point (N, n)."""
-    X = _points(graph, x)
-    w, (p,) = sweeps(graph, X, "forward", [x_dot])
-    N = X.shape[0]
-    y, y_dot = outputs_of(graph, w, N), gather(p.derivatives, graph.outputs, N)
+    y, y_dot = differentiate(graph, x, "forward", x_dot)
     return (y[0], y_dot[0]) if np.ndim(x) == 1 else (y, y_dot)
 
 
 def vjp(graph: Graph, x: Any, y_bar: Any) -> tuple[np.ndarray, np.ndarray]:
     """(y, y_barᵀ·J) in one reverse pass; y_bar is (m,) or one per point (N, m)."""
-    X = _points(graph, x)
-    w, (p,) = sweeps(graph, X, "reverse", [y_bar])
-    N = X.shape[0]
-    y, x_bar = outputs_of(graph, w, N), gather(p.derivatives, range(graph.n), N)
+    y, x_bar = differentiate(graph, x, "reverse", y_bar)
     return (y[0], x_bar[0]) if np.ndim(x) == 1 else (y, x_bar)

@@ -30,8 +30,9 @@ from typing import IO, Any
 
 import numpy as np
 
+from . import ad
 from .errors import AdjacError
-from .graph import Const, Graph
+from .graph import Graph
 from .report import Problem, Report, compute
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -53,35 +54,12 @@ class PointsError(AdjacError):
 
 
 # --- how big a chunk ---------------------------------------------------------------------
-def work_per_point(graph: Graph, mode: str, seeded: bool = False) -> int:
-    """Doubles held per point while a chunk is computed: w, the partials, every pass's
-    structurally nonzero tangents or adjoints, and the values and Jacobian written out."""
-    active = sum(1 for op in graph.tape for a in op.args if not isinstance(a, Const))
-    if seeded:
-        carried = len(graph)
-    elif mode == "forward":                         # pass j carries the nodes that depend on x_j
-        carried = sum(bin(mask).count("1") for mask in graph.depends)
-    else:                                           # pass k carries the nodes y_k depends on
-        carried = sum(bin(mask).count("1") for mask in _reaches(graph))
-    return len(graph) + active + carried + graph.m * (graph.n + 1) + graph.n
-
-
-def _reaches(graph: Graph) -> list[int]:
-    """For each w_i, the outputs that depend on it, as a bitmask (bit k: y_k)."""
-    masks = [0] * len(graph)
-    for k, out in enumerate(graph.outputs):
-        if not isinstance(out, Const):
-            masks[out] |= 1 << k
-    for i in range(len(graph) - 1, graph.n - 1, -1):
-        for a in graph.tape[i - graph.n].args:
-            if not isinstance(a, Const):
-                masks[a] |= masks[i]
-    return masks
-
-
 def chunk_size(graph: Graph, mode: str, seeded: bool = False) -> int:
-    """Points per chunk: as many as fit the memory budget, between 256 and 50 000."""
-    return max(MIN_CHUNK, min(MAX_CHUNK, BUDGET // (8 * work_per_point(graph, mode, seeded))))
+    """Points per chunk: the engine's choice (ad.chunk_size), fewer where the sweeps and
+    the results written out (values and J) would not fit in about BUDGET bytes."""
+    results = graph.n + graph.m + (graph.m * graph.n if not seeded else max(graph.m, graph.n))
+    per_point = 8 * (ad.work_per_point(graph, mode, seeded) + 2 * results)
+    return max(MIN_CHUNK, min(ad.chunk_size(graph, mode, seeded, least=MIN_CHUNK), BUDGET // per_point))
 
 
 # --- reading points ----------------------------------------------------------------------
@@ -557,11 +535,9 @@ def run(graph: Graph, chunks: Iterable[np.ndarray], mode: str, seed: Any, sink: 
         for X in chunks:
             if not len(X):
                 continue
-            report = compute(graph, X, mode, seed, problems=max(0, problems - summary.traced))
+            report = compute(graph, X, mode, seed, problems=max(0, problems - summary.traced), sweeps=False)
             offset = summary.points
             report.problems = [p._replace(point=p.point + offset) for p in report.problems]
-            report.passes = [p._replace(derivatives=[]) for p in report.passes]  # free the sweeps' arrays
-            report.w = []
             sink.write(report, offset)
             summary.report = report
             summary.points += len(X)

@@ -85,6 +85,19 @@ class Graph:
             masks.append(mask)
         return tuple(masks)
 
+    @cached_property
+    def reaches(self) -> tuple[int, ...]:
+        """For each w_i, the outputs that depend on it, as a bitmask (bit k: y_k)."""
+        masks = [0] * len(self)
+        for k, out in enumerate(self.outputs):
+            if not isinstance(out, Const):
+                masks[out] |= 1 << k
+        for i in range(len(self) - 1, self.n - 1, -1):
+            for a in self.tape[i - self.n].args:
+                if not isinstance(a, Const):
+                    masks[a] |= masks[i]
+        return tuple(masks)
+
     def sparsity(self) -> list[list[bool]]:
         """Which entries of J can be nonzero: J[k][j] is True when y_k depends on x_j."""
         rows = []

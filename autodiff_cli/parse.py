@@ -12,22 +12,22 @@ Each value passed between callbacks is ``(ref, start, end)``: ``ref`` is a node 
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import threading
 from collections.abc import Sequence
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from . import fastparse
 from .errors import ParseError
 from .graph import Arg, Const, Graph, Op
 from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
+
+if TYPE_CHECKING:                     # lark is imported only when Lark parses (see parse)
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
 
 Value = tuple[Any, int, int]          # (node id or Const, start, end)
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -35,6 +35,9 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 def grammar_text(name: str = "adjac.lark") -> str:
     """The grammar, from inside the wheel or from the source checkout."""
+    from importlib import resources
+    from pathlib import Path
+
     installed = resources.files("autodiff_cli") / "grammar" / name      # inside a wheel
     if installed.is_file():
         return installed.read_text(encoding="utf-8")
@@ -53,21 +56,43 @@ def parse(text: str, inputs: Sequence[str] | None = None) -> Graph:
     ``inputs`` fixes the input order (like ``--vars``); names it lists need not be used.
     Without it, a header ``f(x1, x2) = ...`` fixes the order, else the natural sort of
     the names used.  Raises ParseError, with a column, for anything that is not valid.
+
+    Valid text is read by the hand-written ``fastparse``; anything it does not accept
+    (every error, in particular) is parsed again by Lark from the grammar file, the
+    specification, which also writes the error message.
     """
     if not text.strip():
         raise ParseError("the expression is empty", text, 1)
     with _LOCK:
-        builder = _BUILDER
-        builder.reset(text, inputs)
-        try:
-            parser().parse(text)
-        except UnexpectedInput as err:
-            raise _explain(err, text) from None
-        return builder.finish()
+        _BUILDER.reset(text, inputs)
+        if fastparse.feed(text, _BUILDER):
+            return _BUILDER.finish()
+        return _parse_with_lark(text, inputs)
+
+
+def parse_with_lark(text: str, inputs: Sequence[str] | None = None) -> Graph:
+    """``parse`` by Lark alone: the reference that fastparse is tested against."""
+    if not text.strip():
+        raise ParseError("the expression is empty", text, 1)
+    with _LOCK:
+        return _parse_with_lark(text, inputs)
+
+
+def _parse_with_lark(text: str, inputs: Sequence[str] | None) -> Graph:
+    from lark.exceptions import UnexpectedInput
+
+    _BUILDER.reset(text, inputs)
+    try:
+        parser().parse(text)
+    except UnexpectedInput as err:
+        raise _explain(err, text) from None
+    return _BUILDER.finish()
 
 
 def _explain(err: UnexpectedInput, text: str) -> ParseError:
     """A Lark error as a ParseError saying what was expected, with hints for common slips."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     line, column = err.line, err.column
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream or 0
@@ -134,6 +159,8 @@ _CHAR_HINTS = {
 @functools.cache
 def parser() -> Lark:
     """The LALR parser with the graph builder attached; built once, cached on disk."""
+    from lark import Lark
+
     return Lark(grammar_text(), parser="lalr", transformer=_BUILDER, cache=True,
                 lexer_callbacks={"HEADER": _BUILDER.header})
 
@@ -304,6 +331,8 @@ _LOCK = threading.Lock()
 
 
 def _suggest(name: str, known: Sequence[str] | dict[str, str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f"did you mean {close[0]}? " if close else ""
 
