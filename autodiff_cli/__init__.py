@@ -8,7 +8,7 @@ The pipeline is parse → Graph (a Wengert list) → linearize → forward or re
 sweeps → render; see the modules of the same names.
 """
 
-from .ad import evaluate, jacobian, jvp, linearize, sweeps, vjp
+from .ad import differentiate, evaluate, jacobian, jvp, linearize, sweeps, vjp
 from .errors import AdjacError, ParseError
 from .graph import Const, Graph, Op
 from .parse import parse
@@ -24,6 +24,7 @@ __all__ = [
     "Report",
     "__version__",
     "compute",
+    "differentiate",
     "evaluate",
     "jacobian",
     "jvp",

@@ -144,6 +144,8 @@ def _accumulate(total: Any, c: Any, v: Any) -> Any:
         if total is None:
             return v if c == 1.0 else -v
         return total + v if c == 1.0 else total - v
+    if v.__class__ is np.float64 and v == 1.0 and c.__class__ is not Guarded:   # a unit seed: c·1 = c
+        return c if total is None else total + c
     return c * v if total is None else total + c * v
 
 
@@ -282,17 +284,21 @@ def _sweep_into(graph: Graph, X: np.ndarray, mode: Mode, seed: np.ndarray | None
     seeds = np.eye(graph.n if mode == "forward" else graph.m) if seed is None else [seed]
     w, passes = sweeps(graph, X, mode, seeds, guard)
     y[...] = outputs_of(graph, w, N)
-    finite = np.isfinite(y).all(axis=1)
     if seed is None:
         assemble(graph, passes, mode, N, out=D)
     else:
         D[...] = gather(passes[0].derivatives, graph.outputs if mode == "forward" else range(graph.n), N)
+    # A nan or inf anywhere in a sweep reaches these.  A sum is finite when every term is
+    # (or overflows, rarely): one cheap reduction per array, the exact mask only if needed.
     refs = [r for r in (graph.outputs if mode == "forward" else range(graph.n)) if not isinstance(r, Const)]
-    for sweep in passes:                          # a nan or inf anywhere in a sweep reaches these
-        for r in refs:
-            d = sweep.derivatives[r]
-            if d is not None and np.ndim(d) and not np.isfinite(d).all():
-                finite &= np.isfinite(d)
+    checked = [d for sweep in passes for d in map(sweep.derivatives.__getitem__, refs) if d is not None]
+    finite = np.ones(N, dtype=bool)
+    with np.errstate(all="ignore"):                       # inf − inf in a sum: nan, not a warning
+        if not np.isfinite(np.add.reduce(y, axis=None)):
+            finite &= np.isfinite(y).all(axis=1)
+        for a in checked:
+            if not np.isfinite(np.add.reduce(a, axis=None)):
+                finite &= np.isfinite(a)
     return ~finite
 
 
