@@ -40,6 +40,9 @@ sys.path.insert(0, str(ROOT))
 from autodiff_cli import evaluate, jacobian, parse  # noqa: E402
 
 PY = sys.executable
+# The installed console script, as users run it; else python -m autodiff_cli.
+_SCRIPT = Path(PY).parent / "adjac"
+ADJAC = [str(_SCRIPT)] if _SCRIPT.is_file() else [PY, "-m", "autodiff_cli"]
 F1 = "x1*x2 + sin(x1), exp(x1-x2)"
 F2 = "x1*x2 + x1*x3, ln(x1+x2)"
 
@@ -169,7 +172,7 @@ print(torch.func.jacfwd(f)(torch.tensor([1.0, 2.0], dtype=torch.float64)))
 
 def startup(repeat: int) -> None:
     commands = {"python -c 'import numpy'": [PY, "-c", "import numpy"],
-                "adjac (worked example, json)": [PY, "-m", "autodiff_cli", F1, "--at", "1,2", "--format", "json"]}
+                "adjac (worked example, json)": [*ADJAC, F1, "--at", "1,2", "--format", "json"]}
     skipped = []
     for module, script in STARTUP_PEERS.items():
         if have(module):
@@ -347,7 +350,7 @@ def big_expression(quick: bool, repeat: int) -> None:
     Path(path).write_text(text)
     at = ",".join(f"{(k + 1) / 10}" for k in range(10))
     commands = {"python -c 'import numpy'": [PY, "-c", "import numpy"],
-                "adjac - (stdin) --at ... --format json": [PY, "-m", "autodiff_cli", "-", "--at", at, "--format", "json"]}
+                "adjac - (stdin) --at ... --format json": [*ADJAC, "-", "--at", at, "--format", "json"]}
     stdin = {"adjac - (stdin) --at ... --format json": text.encode()}
     skipped = []
     peer_commands = {}
@@ -383,7 +386,7 @@ def batch(quick: bool) -> None:
         f.write("x1,x2\n")
         for block in np.array_split(X, max(1, N // 50_000)):
             f.write("\n".join(",".join(map(repr, row)) for row in block.tolist()) + "\n")
-    adjac = [PY, "-m", "autodiff_cli", F1]
+    adjac = [*ADJAC, F1]
     runs = {"csv in, csv out": [*adjac, "--points", "p.csv", "--format", "csv", "--output", "out.csv"],
             "npy in, npy (.npz) out": [*adjac, "--points", "p.npy", "--format", "npy", "--output", "out.npz"],
             "npy in, jsonl out": [*adjac, "--points", "p.npy", "--format", "jsonl", "--output", "out.jsonl"]}
@@ -408,6 +411,7 @@ def machine() -> None:
     print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, {platform.system()} "
           f"{platform.release()}; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(f"python {platform.python_version()}, numpy {np.__version__}; peers: {peers}")
+    print(f"adjac run as: {' '.join(ADJAC)}")
 
 
 def main() -> None:
@@ -416,6 +420,9 @@ def main() -> None:
     parser.add_argument("--only", default="12345", help="which sections to run, e.g. 15 (default: all)")
     args = parser.parse_args()
     repeat = 3 if args.quick else 11
+    # Byte-compile adjac first, as pip does at install: with PYTHONDONTWRITEBYTECODE set, or
+    # in a fresh checkout, every run would otherwise compile its modules from source.
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "autodiff_cli")], check=True)
     machine()
     sections = {"1": lambda: startup(repeat), "2": lambda: throughput(args.quick, 3 if args.quick else 5),
                 "3": lambda: cheap_gradient(args.quick, 3 if args.quick else 7),
