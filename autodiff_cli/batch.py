@@ -92,20 +92,9 @@ class Points:
 
     # --- .npy ------------------------------------------------------------------------
     def _npy(self) -> Iterator[np.ndarray]:
-        if self.path != "-":                                    # a file: map it, read rows as needed
-            try:
-                array = np.load(self.path, mmap_mode="r", allow_pickle=False)
-            except ValueError as err:
-                raise PointsError(self.name, "", f"not a readable .npy array ({err})") from None
-            self._check_npy(array.shape, array.dtype)
-            rows = array.reshape(len(array), -1)
-            self.total = len(rows)
-            for start in range(0, len(rows), self.chunk):
-                X = np.asarray(rows[start : start + self.chunk], dtype=float)
-                yield from self._finite(X, start)
-                self.done = start + len(X)
-            return
-        stream = self.stream                                    # a pipe: read the header, then rows
+        """Rows read a chunk at a time (not memory-mapped: mapped pages of a big file would
+        count as resident memory); a Fortran-ordered file is mapped, as it must be."""
+        stream = self.stream
         try:
             version = (stream.read(1)[0], stream.read(1)[0])
             if version == (1, 0):
@@ -115,10 +104,17 @@ class Points:
         except (ValueError, IndexError) as err:
             raise PointsError(self.name, "", f"not a readable .npy array ({err})") from None
         self._check_npy(shape, dtype)
-        if fortran and len(shape) == 2 and shape[0] > 1 and shape[1] > 1:
-            raise PointsError(self.name, "", "a Fortran-ordered array cannot be read from a pipe; "
-                                             "save it with np.save(np.ascontiguousarray(X)) or give a file")
         self.total = int(shape[0])
+        if fortran and len(shape) == 2 and shape[0] > 1 and shape[1] > 1:
+            if self.path == "-":
+                raise PointsError(self.name, "", "a Fortran-ordered array cannot be read from a pipe; "
+                                                 "save it with np.save(np.ascontiguousarray(X)) or give a file")
+            array = np.load(self.path, mmap_mode="r", allow_pickle=False)
+            for start in range(0, len(array), self.chunk):
+                X = np.asarray(array[start : start + self.chunk], dtype=float)
+                yield from self._finite(X, start)
+                self.done = start + len(X)
+            return
         width = self.graph.n * dtype.itemsize
         start = 0
         while start < shape[0]:

@@ -294,3 +294,13 @@ def test_a_million_points_in_bounded_memory(tmp_path):
         assert sum(1 for _ in f) == 1_000_001
     last = np.loadtxt(io.StringIO(open(tmp_path / "big.out.csv").readlines()[-1]), delimiter=",")
     np.testing.assert_allclose(last[4:].reshape(2, 2), expected(F1, last[:2])[1], rtol=1e-15)
+
+
+def test_fortran_ordered_npy(tmp_path, small_chunks):
+    X = np.asfortranarray(np.random.default_rng(6).uniform(-1, 1, (8, 2)))
+    np.save(tmp_path / "f.npy", X)
+    result = run([F1, "--points", str(tmp_path / "f.npy"), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    np.testing.assert_array_equal([r["point"] for r in json.loads(result.stdout)["results"]], X)
+    piped = run([F1, "--points", "-"], stdin=(tmp_path / "f.npy").read_bytes())
+    assert piped.exit_code == 2 and "Fortran-ordered" in piped.stderr
