@@ -66,6 +66,17 @@ def test_stdin_and_the_same_bytes_as_at(small_chunks):
         assert streamed.stdout == at.stdout, fmt
 
 
+@pytest.mark.parametrize(("mode", "seed"), [("forward", "1,-2"), ("reverse", "0.5,3"), ("reverse", None)])
+def test_seeds_and_modes_same_bytes_as_at(mode, seed, small_chunks):
+    rows = ["1,2", "-0.5,3e-3", "7,.25", "2.5,-1"]
+    extra = ["--mode", mode] + (["--seed", seed] if seed else [])
+    for fmt in ("json", "jsonl", "csv"):
+        at = run([F1, *[f"--at={r}" for r in rows], "--format", fmt, *extra])
+        streamed = run([F1, "--points", "-", "--format", fmt, *extra], stdin="\n".join(rows) + "\n")
+        assert at.exit_code == streamed.exit_code == 0, streamed.stderr
+        assert streamed.stdout == at.stdout, (fmt, mode, seed)
+
+
 def test_npy_file_and_npy_on_stdin(tmp_path, small_chunks):
     X = np.random.default_rng(1).uniform(-2, 2, (10, 2))
     np.save(tmp_path / "p.npy", X)
