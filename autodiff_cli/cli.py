@@ -183,14 +183,16 @@ class Command(click.Command):
 @click.option("--digits", type=click.IntRange(1, 17), default=None,
               help="Significant digits in table (default 6) and csv (default: full precision).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
+@click.option("--symbolic", is_flag=True,
+              help="The Jacobian as formulas in the inputs (the default without --at); needs adjac[symbolic].")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
-         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool) -> None:
+         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool, symbolic: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
     header declares the inputs and their order: f(x1, x2) = (...).  Use - to read
-    it from standard input.  Without --at, adjac prints the parsed function.
+    it from standard input.  Without --at, adjac prints the Jacobian as formulas.
 
     Exit status: 0 results printed; 1 results printed but some are not finite;
     2 the command line or the expression is wrong.
@@ -205,8 +207,14 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     except AdjacError as err:
         raise click.UsageError(str(err)) from None
     unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
-    if not points and graph.n:
-        _describe(graph, fmt, unicode)
+    if symbolic or (not points and graph.n):
+        if points:
+            raise click.UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
+        _symbolic(graph, _mode(graph, mode, seed), seed, fmt, unicode)
+        if not symbolic:
+            example = ",".join(str(k + 1) for k in range(graph.n))
+            click.echo(f"adjac: no point given, so formulas; add --at {example} (values for {', '.join(graph.inputs)}) "
+                       "for numbers", err=True)
         return
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
     chosen = _mode(graph, mode, seed)
@@ -319,16 +327,26 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
         _print(parts)
 
 
-def _describe(graph: Graph, fmt: str, unicode: bool) -> None:
-    """No point given: show the parsed function and say how to give a point."""
-    from . import render
+class Unavailable(click.ClickException):
+    """A missing optional extra: nothing computed, exit status 2."""
 
-    if fmt in ("json", "jsonl"):
-        click.echo(json.dumps(render.graph_document(graph), allow_nan=False))
-    elif fmt == "csv":
-        raise click.UsageError("csv needs a point: add --at with values for " + (", ".join(graph.inputs) or "no inputs"))
+    exit_code = 2
+
+
+def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, unicode: bool) -> None:
+    """No point (or --symbolic): the same sweeps over symbols; formulas out."""
+    from . import symbolic
+
+    if fmt == "csv":
+        raise click.UsageError("csv holds numbers: add --at with values for " + ", ".join(graph.inputs)
+                               + ", or use --format json for formulas")
+    try:
+        report = symbolic.compute(graph, mode, seed)
+    except symbolic.SymbolicUnavailable as err:
+        raise Unavailable(str(err)) from None
+    if fmt == "json":
+        click.echo(json.dumps(symbolic.document(report)))
+    elif fmt == "jsonl":
+        click.echo(json.dumps(symbolic.document(report)["results"][0]))
     else:
-        _print(render.graph_tables(graph, unicode, plain=not sys.stdout.isatty()))
-    example = ",".join(str(k + 1) for k in range(graph.n))
-    click.echo(f"adjac: no point given; add --at {example} (values for {', '.join(graph.inputs)}) "
-               "to compute the Jacobian", err=True)
+        _print(symbolic.tables(report, unicode, plain=not sys.stdout.isatty()))
