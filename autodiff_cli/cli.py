@@ -210,12 +210,12 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     if symbolic or (not points and graph.n):
         if points:
             raise click.UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
-        _symbolic(graph, _mode(graph, mode, seed), seed, fmt, unicode)
+        not_finite = _symbolic(graph, _mode(graph, mode, seed), seed, fmt, unicode)
         if not symbolic:
             example = ",".join(str(k + 1) for k in range(graph.n))
             click.echo(f"adjac: no point given, so formulas; add --at {example} (values for {', '.join(graph.inputs)}) "
                        "for numbers", err=True)
-        return
+        sys.exit(1 if not_finite else 0)
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
     chosen = _mode(graph, mode, seed)
     from .report import compute
@@ -333,8 +333,8 @@ class Unavailable(click.ClickException):
     exit_code = 2
 
 
-def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, unicode: bool) -> None:
-    """No point (or --symbolic): the same sweeps over symbols; formulas out."""
+def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, unicode: bool) -> bool:
+    """No point (or --symbolic): the same sweeps over symbols; formulas out.  True if some are not finite."""
     from . import symbolic
 
     if fmt == "csv":
@@ -342,11 +342,15 @@ def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, u
                                + ", or use --format json for formulas")
     try:
         report = symbolic.compute(graph, mode, seed)
+        if fmt in ("json", "jsonl"):
+            doc = symbolic.document(report)
+            click.echo(json.dumps(doc if fmt == "json" else {**doc["results"][0], "warnings": doc["warnings"]}))
+        else:
+            _print(symbolic.tables(report, unicode, plain=not sys.stdout.isatty()))
     except symbolic.SymbolicUnavailable as err:
         raise Unavailable(str(err)) from None
-    if fmt == "json":
-        click.echo(json.dumps(symbolic.document(report)))
-    elif fmt == "jsonl":
-        click.echo(json.dumps(symbolic.document(report)["results"][0]))
-    else:
-        _print(symbolic.tables(report, unicode, plain=not sys.stdout.isatty()))
+    except RecursionError:                      # SymPy walks its expressions recursively
+        raise Unavailable("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
+    for _, _, message in report.problems:
+        click.echo(f"adjac: warning: {message}", err=True)
+    return bool(report.problems)

@@ -262,6 +262,7 @@ class SymbolicReport:
     seed: tuple[float, ...] | None = None
     product: list[Any] | None = None               # J·v (m) or vᵀ·J (n), simplified
     edges: list[ad.Edge] = field(default_factory=list)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)   # (kind, expression, message)
 
     @property
     def n_passes(self) -> int:
@@ -316,7 +317,31 @@ def compute(graph: Graph, mode: str = "auto", seed: Sequence[float] | None = Non
         report.jacobian = [[columns[j][k] for j in range(graph.n)] for k in range(graph.m)]
     else:
         report.jacobian = columns
+    report.problems = _problems(report)
     return report
+
+
+def _problems(report: SymbolicReport) -> list[tuple[str, str, str]]:
+    """Each output or derivative that is not finite anywhere (a constant 1/0, ln(-1) ...)."""
+    sp = sympy_module()
+    graph, found = report.graph, []
+
+    def bad(expr: Any) -> bool:
+        return bool(expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo))
+
+    for k, y in enumerate(report.values):
+        if bad(y):
+            found.append(("value", graph.labels[k], f"y{k + 1} = {graph.labels[k]} is {formula(y)}: not finite"))
+    if report.jacobian is not None:
+        for k, row in enumerate(report.jacobian):
+            for name, c in zip(graph.inputs, row):
+                if bad(c):
+                    found.append(("derivative", graph.labels[k],
+                                  f"∂y{k + 1}/∂{name} of {graph.labels[k]} is {formula(c)}: not finite"))
+    for c in report.product or ():
+        if bad(c):
+            found.append(("derivative", "", f"the seeded product is {formula(c)}: not finite"))
+    return found
 
 
 def simplify(expr: Any) -> Any:
@@ -360,12 +385,14 @@ def writable(expr: Any) -> bool:
     """True if ``formula`` can write expr: only our operators, functions and real numbers."""
     sp = sympy_module()
     for node in sp.preorder_traversal(expr):
+        if node is sp.zoo or node is sp.nan:                  # written 1/0 and 0/0
+            continue
         if isinstance(node, sp.Function):
             if type(node).__name__ not in _FUNCTION_NAMES:
                 return False
         elif not isinstance(node, (sp.Add, sp.Mul, sp.Pow, sp.Symbol, sp.Number, sp.NumberSymbol, sp.Dummy)):
             return False
-        elif node.is_Number and not (node.is_extended_real or node is sp.nan or node is sp.zoo):
+        elif node.is_Number and not node.is_extended_real:
             return False
     return True
 
@@ -457,7 +484,9 @@ def document(report: SymbolicReport) -> dict[str, Any]:
     for entry, w_i in zip(wengert, report.w):
         entry["formula"] = formula(w_i)
     return {"variables": list(graph.inputs), "outputs": list(graph.labels), "symbolic": True,
-            "mode": report.mode, "passes": report.n_passes, "wengert": wengert, "results": [result], "warnings": []}
+            "mode": report.mode, "passes": report.n_passes, "wengert": wengert, "results": [result],
+            "warnings": [{"point": None, "node": None, "expression": expression, "kind": kind, "arguments": [],
+                          "message": message} for kind, expression, message in report.problems]}
 
 
 def tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:

@@ -272,3 +272,19 @@ def test_numeric_runs_do_not_import_sympy():
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_not_finite_formulas_warn_and_exit_1():
+    result = run("x + ln(-1)*y, x/0", "--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["results"][0]["jacobian"] == [["1", "(0/0)"], ["(1/0)", "0"]]
+    assert {w["expression"] for w in doc["warnings"]} == {"x + ln(-1)*y", "x/0"}
+    assert "not finite" in result.stderr
+    assert np.isnan(value_at("(0/0)", ["x"], [1.0])) and value_at("(1/0)", ["x"], [1.0]) == np.inf
+
+
+def test_too_deep_for_sympy_is_a_clear_error():
+    result = run("sin(" * 3000 + "x" + ")" * 3000)
+    assert result.exit_code == 2
+    assert "--at" in result.stderr and "Traceback" not in result.output
