@@ -10,9 +10,9 @@ directions:
 
 A tangent or adjoint that is structurally zero is ``None`` and is never carried, so a
 pass touches only the nodes its seed reaches (sparsity for free).  A partial that is
-inf or nan somewhere is wrapped in ``Guarded`` so that a zero incoming derivative
-contributes zero: forward and reverse then agree even at kinks (x + sqrt(y) at y = 0
-keeps a finite x column).
+inf, nan or 0 somewhere is wrapped in ``Guarded`` so that a product with a zero factor
+is zero: forward and reverse then agree even at kinks (x + sqrt(y) at y = 0 keeps a
+finite x column; x*sqrt(y) at (0, 0) has ∂/∂y = 0 in both modes).
 
 Shapes: a point x is (n,) or (N, n); every w_i is an array of N values.
 """
@@ -31,7 +31,12 @@ Edge = tuple[int, int, Any]       # (i, j, c): c = ∂w_i/∂w_j, a float or an 
 
 
 class Guarded:
-    """A local partial with inf or nan entries: multiplying it by zero gives zero."""
+    """A local partial with inf, nan or zero entries: c·v = 0 where c = 0 or v = 0.
+
+    Zero times anything is zero in both directions, so the modes agree at kinks:
+    forward meets 0·inf in x*sqrt(y) at (0, 0) (ẇ = inf reaches a zero partial),
+    reverse meets the same product in sqrt(x*y) (w̄ = inf reaches a zero partial).
+    """
 
     __slots__ = ("c",)
 
@@ -40,7 +45,7 @@ class Guarded:
 
     def __mul__(self, v: Any) -> Any:
         with np.errstate(all="ignore"):
-            return np.where(v == 0, 0.0, self.c * v)
+            return np.where((v == 0) | (self.c == 0), 0.0, self.c * v)
 
     __rmul__ = __mul__
 
@@ -94,8 +99,8 @@ def linearize(graph: Graph, x: Any) -> tuple[list[np.ndarray], list[Edge]]:
 def _guard(c: Any) -> Any:
     if np.ndim(c) == 0:
         c = float(c)
-        return c if np.isfinite(c) else Guarded(np.asarray(c))
-    return c if np.isfinite(c).all() else Guarded(c)
+        return c if np.isfinite(c) and c != 0 else Guarded(np.asarray(c))
+    return c if np.isfinite(c).all() and c.all() else Guarded(c)
 
 
 def forward_pass(edges: list[Edge], size: int, x_dot: dict[int, Any]) -> list[Any]:
@@ -106,9 +111,10 @@ def forward_pass(edges: list[Edge], size: int, x_dot: dict[int, Any]) -> list[An
     w_dot: list[Any] = [None] * size
     for j, v in x_dot.items():
         w_dot[j] = v
-    for i, j, c in edges:                                  # tape order
-        if w_dot[j] is not None:
-            w_dot[i] = c * w_dot[j] if w_dot[i] is None else w_dot[i] + c * w_dot[j]
+    with np.errstate(all="ignore"):                        # inf − inf: nan, not a warning
+        for i, j, c in edges:                              # tape order
+            if w_dot[j] is not None:
+                w_dot[i] = c * w_dot[j] if w_dot[i] is None else w_dot[i] + c * w_dot[j]
     return w_dot
 
 
@@ -117,9 +123,10 @@ def reverse_pass(edges: list[Edge], size: int, w_bar_seed: dict[int, Any]) -> li
     w_bar: list[Any] = [None] * size
     for i, v in w_bar_seed.items():
         w_bar[i] = v
-    for i, j, c in reversed(edges):                        # the same edges, backwards
-        if w_bar[i] is not None:
-            w_bar[j] = c * w_bar[i] if w_bar[j] is None else w_bar[j] + c * w_bar[i]
+    with np.errstate(all="ignore"):
+        for i, j, c in reversed(edges):                    # the same edges, backwards
+            if w_bar[i] is not None:
+                w_bar[j] = c * w_bar[i] if w_bar[j] is None else w_bar[j] + c * w_bar[i]
     return w_bar
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ Examples:
   adjac "x1*x2 + x1*x3, ln(x1+x2)" --at 1,2,3 --seed 1,0,0
   adjac "-x^2" --at 3 --at 4 --format csv
   echo "sin(x)^2 + cos(x)^2" | adjac - --at 0.5
+  adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --graph-out graph.svg
+  adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --trace --latex-standalone > jacobian.tex
 """
 
 _DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
@@ -146,6 +149,7 @@ class Command(click.Command):
         flags.update(ctx.help_option_names)
         moved: list[str] = []
         kept: list[str] = []
+        positional = False
         it = iter(args)
         for word in it:
             if word == "--":
@@ -159,10 +163,11 @@ class Command(click.Command):
                     kept.append(nxt)
                 continue
             option = word.split("=", 1)[0]
-            if (word.startswith("-") and len(word) > 1 and not word.startswith("--")
-                    and option not in flags and option not in valued and word[:2] not in valued):
-                moved.append(word)
+            if (word.startswith("-") and len(word) > 1 and not word.startswith("--") and not moved
+                    and not positional and option not in flags and option not in valued and word[:2] not in valued):
+                moved.append(word)                         # the expression, e.g. -x^2
                 continue
+            positional = positional or not word.startswith("-") or word == "-"
             kept.append(word)
         if moved:
             kept = kept + ([] if "--" in kept else ["--"]) + moved
@@ -178,16 +183,26 @@ class Command(click.Command):
               help="forward: one pass per input; reverse: one per output; auto: the fewer passes.")
 @click.option("--seed", type=Vector(),
               help="One pass only: forward gives J·v (v has n entries), reverse vᵀ·J (v has m entries).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]), default="table",
-              show_default=True, help="Output format; json, jsonl and csv are for programs.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv", "latex"]), default="table",
+              show_default=True, help="Output format; json, jsonl and csv are for programs, latex for papers.")
 @click.option("--digits", type=click.IntRange(1, 17), default=None,
               help="Significant digits in table (default 6) and csv (default: full precision).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
+@click.option("--trace", is_flag=True,
+              help="Also show the sweeps pass by pass, as in lecture notes (table, json, jsonl and latex).")
+@click.option("--graph", "graph_dot", is_flag=True,
+              help="Print the computational graph as Graphviz DOT instead of the results "
+                   "(with --mode forward|reverse: tangents or adjoints on the nodes).")
+@click.option("--graph-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Also draw the graph into FILE.svg, .png or .pdf with Graphviz's dot (.dot or .gv: the DOT text).")
+@click.option("--latex-standalone", is_flag=True,
+              help="With --format latex: a complete document for pdflatex instead of a fragment.")
 @click.option("--symbolic", is_flag=True,
               help="The Jacobian as formulas in the inputs (the default without --at); needs adjac[symbolic].")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
-         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool, symbolic: bool) -> None:
+         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool, trace: bool,
+         graph_dot: bool, graph_out: str | None, latex_standalone: bool, symbolic: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -197,6 +212,8 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     Exit status: 0 results printed; 1 results printed but some are not finite;
     2 the command line or the expression is wrong.
     """
+    if trace and fmt == "csv":
+        raise click.UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
     text = sys.stdin.read() if expression == "-" else expression
     try:
         graph = parse(text, order)
@@ -207,10 +224,19 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     except AdjacError as err:
         raise click.UsageError(str(err)) from None
     unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
+    if latex_standalone:
+        if fmt not in ("table", "latex"):
+            raise click.UsageError(f"--latex-standalone writes LaTeX; it cannot be combined with --format {fmt}")
+        fmt = "latex"
+    picture = _picture_format(graph_dot, graph_out, fmt)
     if symbolic or (not points and graph.n):
         if points:
             raise click.UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
-        not_finite = _symbolic(graph, _mode(graph, mode, seed), seed, fmt, unicode)
+        if picture:
+            _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture)
+        if graph_dot:
+            return
+        not_finite = _symbolic(graph, _mode(graph, mode, seed), seed, fmt, unicode, trace, latex_standalone)
         if not symbolic:
             example = ",".join(str(k + 1) for k in range(graph.n))
             click.echo(f"adjac: no point given, so formulas; add --at {example} (values for {', '.join(graph.inputs)}) "
@@ -221,12 +247,16 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     from .report import compute
 
     report = compute(graph, X, chosen, seed)
-    _emit(report, fmt, digits, unicode)
+    if picture:
+        shown = report.mode if mode != "auto" or seed is not None else None   # derivatives on nodes when asked
+        _picture(graph, report.points, shown, None if seed is None else [seed], digits, unicode, ascii_only,
+                 graph_dot, graph_out, picture)
+    if not graph_dot:
+        _emit(report, fmt, digits, unicode, trace, latex_standalone)
     for problem in report.problems:
         click.echo(f"adjac: warning: {problem.message}", err=True)
-    if report.bad_points > len(report.problems):
-        click.echo(f"adjac: warning: {report.bad_points - len(report.problems)} more points have non-finite results",
-                   err=True)
+    if report.unexplained:
+        click.echo(f"adjac: warning: {report.unexplained} more points have non-finite results", err=True)
     if report.bad_points:
         sys.exit(1)
 
@@ -275,7 +305,8 @@ def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
                 f"the seed has {size} entries, but forward mode needs {n} (one per input) "
                 f"and reverse mode {m} (one per output)", param_hint="'--seed'")
         raise click.UsageError(
-            f"--seed with {size} entries fits both modes (f has {n} inputs and {m} outputs): "
+            f"--seed with {_count(size, 'entry', 'entries')} fits both modes "
+            f"(f has {_count(n, 'input', 'inputs')} and {_count(m, 'output', 'outputs')}): "
             "choose --mode forward for J·v or --mode reverse for vᵀ·J")
     if wanted[mode] != size:
         per = "input" if mode == "forward" else "output"
@@ -284,11 +315,23 @@ def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
     return mode
 
 
+def _count(k: int, one: str, many: str) -> str:
+    return f"{k} {one if k == 1 else many}"
+
+
+def _styled() -> bool:
+    """Colours, bold and box drawing only in a terminal, and not when NO_COLOR is set.
+
+    Rich alone would honour NO_COLOR for colours but still write bold escapes.
+    """
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def _print(parts: Sequence[Any]) -> None:
     """Print Rich renderables: styled in a terminal; plain text, no escapes, in a pipe."""
     from rich.console import Console
 
-    if sys.stdout.isatty():
+    if _styled():
         console = Console(highlight=False, markup=False, emoji=False)
         for part in parts:
             console.print(part)
@@ -302,16 +345,28 @@ def _print(parts: Sequence[Any]) -> None:
     sys.stdout.write(text.strip("\n") + "\n")
 
 
-def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
+def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, trace: bool = False,
+          standalone: bool = False) -> None:
     from . import render
 
-    if fmt == "json":
-        click.echo(json.dumps(render.document(report), allow_nan=False))
+    if trace:
+        from . import trace as tracing
+    if fmt == "latex":
+        from . import latex
+
+        click.echo(latex.report_latex(report, digits or 6, standalone, trace), nl=False)
+    elif fmt == "json":
+        doc = render.document(report)
+        for p, obj in enumerate(doc["results"] if trace else []):
+            obj["trace"] = tracing.trace_object(tracing.build(report, p))
+        click.echo(json.dumps(doc, allow_nan=False))
     elif fmt == "jsonl":
         warnings = render.warnings_list(report)
         for p in range(len(report.points)):
             obj = render.result_object(report, p)
             obj["warnings"] = [w for w in warnings if w["point"] == p]
+            if trace:
+                obj["trace"] = tracing.trace_object(tracing.build(report, p))
             click.echo(json.dumps(obj, allow_nan=False))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -320,11 +375,64 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
     else:
         from rich.text import Text
 
-        plain = not sys.stdout.isatty()
+        plain = not _styled()
         parts: list[Any] = []
         for p in range(len(report.points)):
-            parts += ([Text("")] if p else []) + render.tables(report, p, digits or 6, unicode, plain=plain)
+            parts += [Text("")] if p else []
+            if trace:
+                parts += tracing.tables(report, p, digits or 6, unicode, plain=plain)
+            parts += render.tables(report, p, digits or 6, unicode, plain=plain)
         _print(parts)
+
+
+def _picture_format(graph_dot: bool, graph_out: str | None, fmt: str) -> str | None:
+    """What --graph / --graph-out ask for: "dot" (text only), a dot -T format, or None; checks the options."""
+    if graph_dot and fmt != "table":
+        raise click.UsageError(f"--graph prints DOT instead of the results, so it cannot be combined with --format {fmt}; "
+                               "use --graph-out FILE.svg to draw the graph beside them")
+    if graph_out is None:
+        return "dot" if graph_dot else None
+    from pathlib import Path
+
+    from . import dot
+
+    suffix = Path(graph_out).suffix.lower().lstrip(".")
+    if suffix in ("dot", "gv"):
+        return "dot"
+    if suffix not in dot.FORMATS:
+        raise click.BadParameter(f"{graph_out!r} does not end in .svg, .png, .pdf (drawn by Graphviz) or .dot/.gv (text)",
+                                 param_hint="'--graph-out'")
+    if not Path(graph_out).resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder of {graph_out!r} does not exist", param_hint="'--graph-out'")
+    if not dot.dot_program():
+        raise click.UsageError(dot.INSTALL_HINT)
+    return suffix
+
+
+def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, unicode: bool, ascii_only: bool,
+             graph_dot: bool, graph_out: str | None, fmt: str) -> None:
+    """--graph: DOT on stdout; --graph-out: DOT drawn (or written) to a file.  The first point only."""
+    from . import dot
+
+    if X is not None and len(X) > 1:
+        click.echo(f"adjac: note: the graph shows the first of {len(X)} points; give one --at for another", err=True)
+    x = None if X is None else X[0]
+    if graph_dot:
+        click.echo(dot.to_dot(graph, x, mode, seeds, digits or 6, unicode), nl=False)
+    if graph_out is None:
+        return
+    text = dot.to_dot(graph, x, mode, seeds, digits or 6, not ascii_only)
+    try:
+        if fmt == "dot":
+            with open(graph_out, "w", encoding="utf-8") as f:
+                f.write(text)
+        else:
+            dot.render(text, graph_out, fmt)
+    except OSError as err:
+        raise click.BadParameter(f"cannot write {graph_out!r}: {err.strerror}", param_hint="'--graph-out'") from None
+    except dot.RenderError as err:
+        raise click.UsageError(str(err)) from None
+    click.echo(f"adjac: drew the graph into {graph_out}", err=True)
 
 
 class Unavailable(click.ClickException):
@@ -333,7 +441,8 @@ class Unavailable(click.ClickException):
     exit_code = 2
 
 
-def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, unicode: bool) -> bool:
+def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, unicode: bool, trace: bool,
+              standalone: bool) -> bool:
     """No point (or --symbolic): the same sweeps over symbols; formulas out.  True if some are not finite."""
     from . import symbolic
 
@@ -342,11 +451,13 @@ def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, u
                                + ", or use --format json for formulas")
     try:
         report = symbolic.compute(graph, mode, seed)
-        if fmt in ("json", "jsonl"):
-            doc = symbolic.document(report)
+        if fmt == "latex":
+            click.echo(symbolic.latex_document(report, standalone, trace), nl=False)
+        elif fmt in ("json", "jsonl"):
+            doc = symbolic.document(report, trace)
             click.echo(json.dumps(doc if fmt == "json" else {**doc["results"][0], "warnings": doc["warnings"]}))
         else:
-            _print(symbolic.tables(report, unicode, plain=not sys.stdout.isatty()))
+            _print(symbolic.tables(report, unicode, plain=not _styled(), with_trace=trace))
     except symbolic.SymbolicUnavailable as err:
         raise Unavailable(str(err)) from None
     except RecursionError:                      # SymPy walks its expressions recursively

@@ -85,6 +85,8 @@ def _explain(err: UnexpectedInput, text: str) -> ParseError:
     if previous is not None and previous.type in ("NUMBER", "RPAR", "NAME") and token.type in ("NAME", "NUMBER", "LPAR"):
         if previous.type == "NUMBER" and previous == "0" and token.type == "NAME" and token.startswith("x"):
             hint = "hexadecimal numbers are not supported; write the number in decimal"
+        elif previous.type == "NAME" and previous in FUNCTIONS:
+            hint = f"write {previous}({token}) to call {previous}: arguments go in parentheses"
         else:
             hint = f"write {previous}*{token} for a product: adjac needs an explicit *"
     if token.type == "HEADER":
@@ -115,7 +117,7 @@ def _expected(names: set[str]) -> str:
 
 def _describe(token: Token) -> str:
     kind = _TERMINALS.get(token.type, token.type)
-    return kind if kind.startswith("'") else f"{kind.removeprefix('a ')} {str(token)!r}"
+    return f"'{token}'" if kind.startswith("'") else f"{kind.removeprefix('a ')} {str(token)!r}"
 
 
 _CHAR_HINTS = {

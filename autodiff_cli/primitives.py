@@ -46,13 +46,18 @@ def _dpow_base(w: Any, a: Any, b: Any) -> Any:
     return np.where(b == 0, 0.0, b * a ** (b - 1))
 
 
+def _dpow_exponent(w: Any, a: Any, b: Any) -> Any:
+    """∂(a^b)/∂b = a^b·ln a; 0 at a = 0 with b > 0, where a^b is the constant 0 near b."""
+    return np.where((a == 0) & (w == 0), 0.0, w * np.log(a))
+
+
 # fmt: off
 PRIMITIVES: dict[str, Prim] = {
     "add":   Prim(np.add,      (lambda w, a, b: 1.0, lambda w, a, b: 1.0),        ("1", "1"),                  "{a} + {b}"),
     "sub":   Prim(np.subtract, (lambda w, a, b: 1.0, lambda w, a, b: -1.0),       ("1", "−1"),                 "{a} − {b}"),
     "mul":   Prim(np.multiply, (lambda w, a, b: b, lambda w, a, b: a),            ("{b}", "{a}"),              "{a}·{b}"),
     "div":   Prim(np.divide,   (lambda w, a, b: 1 / b, lambda w, a, b: -w / b),   ("1/{b}", "−{w}/{b}"),       "{a}/{b}",   "divisor ≠ 0"),
-    "pow":   Prim(np.power,    (_dpow_base, lambda w, a, b: w * np.log(a)),       ("{b}·{a}^({b}−1)", "{w}·ln({a})"), "{a}^{b}", "base > 0, or an integer exponent"),
+    "pow":   Prim(np.power,    (_dpow_base, _dpow_exponent),                      ("{b}·{a}^({b}−1)", "{w}·ln({a})"), "{a}^{b}", "base > 0, or an integer exponent"),
     "neg":   Prim(np.negative, (lambda w, a: -1.0,),                              ("−1",),                     "−{a}"),
     "sin":   Prim(np.sin,      (lambda w, a: np.cos(a),),                         ("cos({a})",),               "sin({a})"),
     "cos":   Prim(np.cos,      (lambda w, a: -np.sin(a),),                        ("−sin({a})",),              "cos({a})"),

@@ -56,7 +56,7 @@ def warning_object(report: Report, problem: Problem) -> dict[str, Any]:
 
 def warnings_list(report: Report) -> list[dict[str, Any]]:
     found = [warning_object(report, problem) for problem in report.problems]
-    more = report.bad_points - len(report.problems)
+    more = report.unexplained
     if more > 0:
         found.append({"point": None, "node": None, "expression": "", "kind": "value", "arguments": [],
                       "message": f"{more} more point{'s' if more > 1 else ''} with non-finite results"})
@@ -130,8 +130,9 @@ def tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = Fal
         text = format_number(float(v), digits)
         return Text(text, style="bold red" if not math.isfinite(v) else "")
 
-    heading = Text(f"at {point_text(graph, report.points[p])}   ({report.passes_text()})", style="bold")
-    labels = [_label(graph, k) for k in range(graph.m)]
+    spell = (lambda text: text) if unicode else ascii_math
+    heading = Text(spell(f"at {point_text(graph, report.points[p])}   ({report.passes_text()})"), style="bold")
+    labels = [spell(_label(graph, k)) for k in range(graph.m)]
     if report.seed is not None and report.mode == "reverse" and report.product is not None:
         table = new_table(plain)
         table.add_column("input")

@@ -344,6 +344,7 @@ def _problems(report: SymbolicReport) -> list[tuple[str, str, str]]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)
 def simplify(expr: Any) -> Any:
     """SymPy's simplification, kept only if it stays in adjac's language and is not longer."""
     sp = sympy_module()
@@ -468,8 +469,9 @@ def latex_jacobian(report: SymbolicReport) -> str:
 
 
 # --- output --------------------------------------------------------------------------------
-def document(report: SymbolicReport) -> dict[str, Any]:
+def document(report: SymbolicReport, with_trace: bool = False) -> dict[str, Any]:
     """JSON: the numeric document's keys, with formulas (strings adjac parses) for numbers."""
+    from . import trace as tracing
     from .render import graph_document
 
     graph = report.graph
@@ -480,6 +482,8 @@ def document(report: SymbolicReport) -> dict[str, Any]:
     else:
         assert report.jacobian is not None
         result["jacobian"] = [[formula(c) for c in row] for row in report.jacobian]
+    if with_trace:
+        result["trace"] = tracing.trace_object(trace(report), formula)
     wengert = graph_document(graph)["wengert"]                # name and definition of each w_i
     for entry, w_i in zip(wengert, report.w):
         entry["formula"] = formula(w_i)
@@ -489,18 +493,19 @@ def document(report: SymbolicReport) -> dict[str, Any]:
                           "message": message} for kind, expression, message in report.problems]}
 
 
-def tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
-    """Rich renderables: a heading and J as formulas (outputs as rows, inputs as columns)."""
+def tables(report: SymbolicReport, unicode: bool, plain: bool = False, with_trace: bool = False) -> list[Any]:
+    """Rich renderables: (the trace, then) a heading and J as formulas (outputs as rows, inputs as columns)."""
     from rich.text import Text
 
-    from .render import new_table
+    from .render import ascii_math, new_table
 
     graph = report.graph
     d = "∂" if unicode else "d"
     fmt = functools.partial(formula, paper=unicode)
     head = Text(f"f({', '.join(graph.inputs)}) = ", style="bold")
     head.append(Text(", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})"))
-    head.append(Text(f"   ({report.passes_text()})", style="bold"))
+    head.append(Text(f"   ({report.passes_text() if unicode else ascii_math(report.passes_text())})", style="bold"))
+    parts = primal_tables(report, unicode, plain) + (trace_tables(report, unicode, plain) if with_trace else [])
     table = new_table(plain)
     table.add_column("output")
     labels = [graph.labels[k] if graph.m == 1 else f"y{k + 1} = {graph.labels[k]}" for k in range(graph.m)]
@@ -509,21 +514,158 @@ def tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[A
         table.add_column("vᵀ·J" if unicode else "v^T J", style="bold")
         for name, c in zip(graph.inputs, report.product):
             table.add_row(Text(name), Text(fmt(c)))
-        return [head, table, Text(f"seed v = ({', '.join(map(formula_number, report.seed or ()))}) on the outputs")]
+        return [*parts, head, table, Text(f"seed v = ({', '.join(map(formula_number, report.seed or ()))}) on the outputs")]
     if report.product is not None:
         table.add_column("J·v" if unicode else "J v", style="bold")
         for label, c in zip(labels, report.product):
             table.add_row(Text(label), Text(fmt(c)))
-        return [head, table, Text(f"seed v = ({', '.join(map(formula_number, report.seed or ()))}) on the inputs")]
+        return [*parts, head, table, Text(f"seed v = ({', '.join(map(formula_number, report.seed or ()))}) on the inputs")]
     assert report.jacobian is not None
     for name in graph.inputs:
         table.add_column(f"{d}/{d}{name}")
     for label, row in zip(labels, report.jacobian):
         table.add_row(Text(label), *(Text(fmt(c)) for c in row))
-    return [head, table]
+    return [*parts, head, table]
 
 
 def formula_number(v: float) -> str:
     from .graph import format_number
 
     return format_number(v)
+
+
+# --- the trace: trace.py's rows, with formulas for numbers ---------------------------------------
+def trace(report: SymbolicReport) -> Any:
+    """The sweeps as a ``trace.Trace``: every value, partial, tangent or adjoint a formula.
+
+    The rows and their chain-rule terms are built by ``trace.assemble``, as for numbers;
+    each tangent or adjoint is simplified in the inputs (ẇ6 = x2 + cos(x1)).
+    """
+    from . import trace as tracing
+
+    sp = sympy_module()
+    cs = [c for _, _, c in report.edges]
+    derivatives = [[None if v is None else simplify(v) for v in p.derivatives] for p in report.passes]
+    seeds = [tuple(float(v) for v in p.seed) for p in report.passes]
+    return tracing.assemble(report.graph, report.mode, (), tuple(report.w), report.edges, cs, seeds, derivatives,
+                            report.seed is None, zero=sp.Integer(0))
+
+
+def primal_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
+    """The Wengert list with each w_i in the inputs: the primal sweep on paper."""
+    from rich.text import Text
+
+    from . import trace as tracing
+    from .render import new_table
+
+    graph = report.graph
+    nt = tracing.Notation(unicode)
+    fmt = functools.partial(formula, paper=unicode)
+    outputs = tracing.outputs_by_node(graph)
+    primal = new_table(plain)
+    for header in ("variable", "definition", "in the inputs", ""):
+        primal.add_column(header, overflow="fold")
+    for i in range(len(graph)):
+        role = (["input"] if i < graph.n else []) + [f"output y{k + 1}" for k in outputs.get(i, ())]
+        primal.add_row(Text(f"w{i + 1}"), Text(nt.math(tracing.definition(graph, i))), Text(fmt(report.w[i])),
+                       Text(", ".join(role)))
+    for k, out in enumerate(graph.outputs):
+        if isinstance(out, Const):
+            primal.add_row(Text(f"y{k + 1}"), Text("a constant"), Text(fmt(constant(graph, out))), Text(f"output y{k + 1}"))
+    return [Text("evaluation trace (primal sweep), in the inputs", style="bold"), primal, Text("")]
+
+
+def trace_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
+    """The lecture's pass tables in formulas: one per pass, each tangent or adjoint in the inputs."""
+    from rich.text import Text
+
+    from . import trace as tracing
+    from .render import new_table
+
+    tr = trace(report)
+    nt = tracing.Notation(unicode)
+    fmt = functools.partial(formula, paper=unicode)
+    forward = tr.mode == "forward"
+    parts: list[Any] = []
+    for q, sweep in enumerate(tr.passes):
+        parts.append(Text(tracing.pass_heading(tr, q, nt), style="bold"))
+        table = new_table(plain)
+        table.add_column("tangent" if forward else "adjoint")
+        table.add_column(nt.math("rule: Σ ∂wi/∂wj·ẇj" if forward else "rule: Σ w̄i·∂wi/∂wj over successors i"),
+                         overflow="fold")
+        table.add_column("in the inputs", overflow="fold")
+        table.add_column(nt.math("entry of J" if sweep.identity else "entry of J·v" if forward else "entry of vᵀ·J"))
+        for row in sweep.rows:
+            marks = tracing.result_marks(tr, row, q)
+            table.add_row(Text(nt.derivative(tr.mode, row.node), style="bold" if marks else ""),
+                          Text(tracing.equation(tr, row, nt)),
+                          Text(fmt(row.value), style="bold" if marks else "dim" if row.zero else ""),
+                          Text(nt.math(", ".join(marks)), style="bold"))
+        parts += [table, Text("")]
+    return parts
+
+
+# --- LaTeX ---------------------------------------------------------------------------------------
+def latex_document(report: SymbolicReport, is_standalone: bool = False, with_trace: bool = False) -> str:
+    """``--format latex`` without a point: the function, J as formulas, and the sweeps if asked."""
+    from . import latex as tex
+
+    graph = report.graph
+    xs = ", ".join(tex.name(v) for v in graph.inputs)
+    J = f"J_{{f}}({xs})"
+    head = f"In the inputs ({tex.escape(report.passes_text())}):"
+    if report.product is not None:
+        seed = [tex.number(v) for v in report.seed or ()]
+        if report.mode == "forward":                   # J·ẋ, a column
+            body = (f"{J}\\,\\dot{{x}} = {J}{tex.pmatrix([[v] for v in seed])} = "
+                    f"{tex.pmatrix([[latex(c)] for c in report.product])}")
+        else:                                          # ȳᵀ·J, a row
+            body = (f"\\bar{{y}}^{{\\top}} {J} = {tex.pmatrix([seed])} {J} = "
+                    f"{tex.pmatrix([[latex(c) for c in report.product]])}")
+    else:
+        assert report.jacobian is not None
+        ys = ", ".join(f"y_{{{k + 1}}}" for k in range(graph.m))
+        ys, xs_ = (ys if graph.m == 1 else f"({ys})"), (xs if graph.n == 1 else f"({xs})")
+        body = (f"{J} = \\frac{{\\partial {ys}}}{{\\partial {xs_}}} = "
+                f"{tex.pmatrix([[latex(c) for c in row] for row in report.jacobian])}")
+    parts = [tex.function_block(graph), f"{head}\n\\[\n  {body}\n\\]", trace_latex(report, with_trace)]
+    text = "\n\n".join(parts)
+    if is_standalone:
+        return tex.standalone(text, "Jacobian by automatic differentiation")
+    return tex.fragment_header(graph) + "\n" + text + "\n"
+
+
+def trace_latex(report: SymbolicReport, with_passes: bool = True) -> str:
+    """The sweeps as booktabs tabulars: the primal sweep, then (``with_passes``) each pass,
+    every value, tangent or adjoint a formula in the inputs."""
+    from . import latex as tex
+    from . import trace as tracing
+
+    graph = report.graph
+    outputs = tracing.outputs_by_node(graph)
+    rows = []
+    for i in range(len(graph)):
+        role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in outputs.get(i, ())]
+        rows.append([f"$w_{{{i + 1}}}$", f"${tex.math(tracing.definition(graph, i))}$", f"${latex(report.w[i])}$",
+                     ", ".join(role)])
+    parts = ["\\noindent\\textbf{Evaluation trace} (primal sweep), in the inputs:",
+             tex.tabular("@{}llll@{}", ["variable", "definition", "in the inputs", ""], rows)]
+    if not with_passes:
+        return "\n\n".join(parts)
+    tr = trace(report)
+    forward = tr.mode == "forward"
+    for q, sweep in enumerate(tr.passes):
+        heading = tracing.pass_heading(tr, q)                   # "pass 1 of 2: ẇ1 = 1, ẇ2 = 0  (…)"
+        seeds = heading.split(": ", 1)[1].rsplit("  (", 1)[0]
+        parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}}: ${tex.math(seeds)}$")
+        rows = []
+        for row in sweep.rows:
+            marks = tracing.result_marks(tr, row, q)
+            value = latex(row.value)
+            rows.append([f"${tex.math(tracing.Notation().derivative(tr.mode, row.node))}$",
+                         f"${tex.math(tracing.equation(tr, row))}$",
+                         f"$\\mathbf{{{value}}}$" if marks else f"${value}$",
+                         ", ".join(f"${tex.math(m)}$" for m in marks)])
+        head = ["tangent" if forward else "adjoint", "rule", "in the inputs", "entry of $J$"]
+        parts.append(tex.tabular("@{}llll@{}", head, rows))
+    return "\n\n".join(parts)

@@ -288,3 +288,63 @@ def test_too_deep_for_sympy_is_a_clear_error():
     result = run("sin(" * 3000 + "x" + ")" * 3000)
     assert result.exit_code == 2
     assert "--at" in result.stderr and "Traceback" not in result.output
+
+
+# --- --trace without a point -------------------------------------------------------------------
+def trace_of(text, *args):
+    result = run(text, "--trace", "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["results"][0]["trace"]
+
+
+def test_trace_worked_example_forward():
+    tr = trace_of("sin(x1) + x1*x2, exp(x1-x2)", "--mode", "forward")
+    first, second = (p["derivatives"] for p in tr["passes"])
+    assert (first["w3"], first["w6"], first["w7"]) == ("cos(x1)", "x2 + cos(x1)", "exp(x1 - x2)")
+    assert (second["w6"], second["w7"]) == ("x1", "-exp(x1 - x2)")
+    assert [n["definition"] for n in tr["nodes"][2:]] == ["sin(w1)", "w1·w2", "w1 − w2", "w3 + w4", "exp(w5)"]
+    assert [n["value"] for n in tr["nodes"][2:]] == ["sin(x1)", "x1*x2", "x1 - x2", "x1*x2 + sin(x1)", "exp(x1 - x2)"]
+
+
+def test_trace_exercise_reverse():
+    tr = trace_of("x1*x2 + x1*x3, ln(x1+x2)", "--mode", "reverse")
+    first, second = (p["derivatives"] for p in tr["passes"])
+    assert [first[w] for w in ("w1", "w2", "w3")] == ["x2 + x3", "x1", "x1"]
+    assert [second[w] for w in ("w1", "w2", "w3")] == ["1/(x1 + x2)", "1/(x1 + x2)", "0"]
+    rows = {row["name"]: row for row in tr["passes"][0]["rows"]}
+    bar = "w\u0304"                                     # w̄ with a combining macron
+    assert rows["w1"]["equation"] == f"{bar}4·w2 + {bar}5·w3 + {bar}6"      # fan-out: w1 has three successors
+
+
+@pytest.mark.parametrize("text", [*CASES, "x1*x1 + x1, x1*x2, x1*x2"])
+@pytest.mark.parametrize("mode", MODES)
+def test_trace_formulas_are_the_numeric_trace(text, mode):
+    """Same rows and rules as the numeric trace; every formula, read back, gives its numbers."""
+    symbolic_tr = trace_of(text, "--mode", mode)
+    names = json.loads(run(text, "--format", "json").stdout)["variables"]
+    point = [1.3, 0.7, 2.1][: len(names)]
+    numeric_tr = trace_of(text, "--mode", mode, "--at", ",".join(map(str, point)))
+    for node, num in zip(symbolic_tr["nodes"], numeric_tr["nodes"]):
+        assert node["definition"] == num["definition"]
+        assert value_at(node["value"], names, point) == pytest.approx(num["value"], rel=1e-12)
+    for sym_pass, num_pass in zip(symbolic_tr["passes"], numeric_tr["passes"], strict=True):
+        assert sym_pass["label"] == num_pass["label"]
+        for row, num_row in zip(sym_pass["rows"], num_pass["rows"], strict=True):
+            assert (row["name"], row["equation"], row["structurally_zero"]) == \
+                (num_row["name"], num_row["equation"], num_row["structurally_zero"])
+            assert value_at(row["value"], names, point) == pytest.approx(num_row["value"], rel=1e-12, abs=1e-15)
+            for term, num_term in zip(row["terms"], num_row["terms"], strict=True):
+                assert term["rule"] == num_term["rule"]
+                assert value_at(term["c"], names, point) == pytest.approx(num_term["c"], rel=1e-12, abs=1e-15)
+
+
+def test_trace_table_and_latex():
+    result = run("sin(x1) + x1*x2, exp(x1-x2)", "--trace")
+    lines = result.stdout.split("\n")
+    dot = "w\u0307"                                     # ẇ with a combining dot, as trace.Notation writes it
+    assert any(f"{dot}6" in line and f"{dot}3 + {dot}4" in line and "x2 + cos(x1)" in line and "∂y1/∂x1" in line
+               for line in lines)
+    assert any(f"{dot}7" in line and "−exp(x1 − x2)" in line and "∂y2/∂x2" in line for line in lines)
+    tex = run("sin(x1) + x1*x2, exp(x1-x2)", "--trace", "--mode", "reverse", "--format", "latex").stdout
+    assert r"\bar{w}_{1}" in tex and r"\mathbf{x_{2} + \cos{\left(x_{1} \right)}}" in tex
+    assert tex.count(r"\begin{tabular}") == tex.count(r"\end{tabular}") == 3     # primal + 2 passes
