@@ -268,6 +268,10 @@ class SymbolicReport:
     def n_passes(self) -> int:
         return len(self.passes)
 
+    def formula(self, expr: Any, paper: bool = False) -> str:
+        """expr in adjac's language, for this function's inputs."""
+        return formula(expr, paper, self.graph.inputs)
+
     def passes_text(self) -> str:
         if self.seed is not None:
             return f"{self.mode} mode: 1 pass, seeded ({'J·v' if self.mode == 'forward' else 'vᵀ·J'})"
@@ -325,6 +329,7 @@ def _problems(report: SymbolicReport) -> list[tuple[str, str, str]]:
     """Each output or derivative that is not finite anywhere (a constant 1/0, ln(-1) ...)."""
     sp = sympy_module()
     graph, found = report.graph, []
+    formula = report.formula
 
     def bad(expr: Any) -> bool:
         return bool(expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo))
@@ -406,6 +411,8 @@ def _printer() -> Any:
     class AdjacPrinter(StrPrinter):  # type: ignore[misc, valid-type]
         """SymPy's str printer, in adjac's words: ^ for powers, ln, abs, e, 1/0 for infinity."""
 
+        inputs: frozenset[str] = frozenset()
+
         def _print_Pow(self, expr: Any, rational: bool = False) -> str:
             return str(super()._print_Pow(expr, rational)).replace("**", "^")
 
@@ -416,7 +423,10 @@ def _printer() -> Any:
             return f"abs({self._print(expr.args[0])})"
 
         def _print_Exp1(self, expr: Any) -> str:
-            return "e"
+            return "exp(1)" if "e" in self.inputs else "e"        # an input may be called e
+
+        def _print_Pi(self, expr: Any) -> str:
+            return "acos(-1)" if "pi" in self.inputs else "pi"
 
         def _print_Float(self, expr: Any) -> str:
             return repr(float(expr))
@@ -438,18 +448,21 @@ def _printer() -> Any:
             return str(super()._print_Function(expr))
 
     del sp
-    return AdjacPrinter()
+    return AdjacPrinter
 
 
-def formula(expr: Any, paper: bool = False) -> str:
+def formula(expr: Any, paper: bool = False, inputs: Sequence[str] = ()) -> str:
     """expr in adjac's language (``x2 + cos(x1)``, ``-exp(x1 - x2)``), which ``parse`` reads back.
 
-    ``paper=True`` writes · for products and − for minus, as in lecture notes.
+    ``paper=True`` writes · for products and − for minus, as in lecture notes.  ``inputs``
+    are the function's input names: an input called e or pi makes the constants exp(1), acos(-1).
     """
     if not writable(expr):
         raise AdjacError(f"{expr} has no spelling in adjac's language")
     # ``**`` in a power's own arguments was already replaced: every "**" left is one power
-    text = str(_printer().doprint(expr)).replace("**", "^")
+    printer = _printer()()
+    printer.inputs = frozenset(inputs)
+    text = str(printer.doprint(expr)).replace("**", "^")
     return text.replace("*", "·").replace("-", "−") if paper else text
 
 
@@ -474,7 +487,7 @@ def document(report: SymbolicReport, with_trace: bool = False) -> dict[str, Any]
     from . import trace as tracing
     from .render import graph_document
 
-    graph = report.graph
+    graph, formula = report.graph, report.formula
     result: dict[str, Any] = {"point": None, "value": [formula(v) for v in report.values]}
     if report.product is not None:
         result["seed"] = list(report.seed or ())
@@ -501,7 +514,7 @@ def tables(report: SymbolicReport, unicode: bool, plain: bool = False, with_trac
 
     graph = report.graph
     d = "∂" if unicode else "d"
-    fmt = functools.partial(formula, paper=unicode)
+    fmt = functools.partial(report.formula, paper=unicode)
     head = Text(f"f({', '.join(graph.inputs)}) = ", style="bold")
     head.append(Text(", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})"))
     head.append(Text(f"   ({report.passes_text() if unicode else ascii_math(report.passes_text())})", style="bold"))
@@ -560,7 +573,7 @@ def primal_tables(report: SymbolicReport, unicode: bool, plain: bool = False) ->
 
     graph = report.graph
     nt = tracing.Notation(unicode)
-    fmt = functools.partial(formula, paper=unicode)
+    fmt = functools.partial(report.formula, paper=unicode)
     outputs = tracing.outputs_by_node(graph)
     primal = new_table(plain)
     for header in ("variable", "definition", "in the inputs", ""):
@@ -584,7 +597,7 @@ def trace_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> 
 
     tr = trace(report)
     nt = tracing.Notation(unicode)
-    fmt = functools.partial(formula, paper=unicode)
+    fmt = functools.partial(report.formula, paper=unicode)
     forward = tr.mode == "forward"
     parts: list[Any] = []
     for q, sweep in enumerate(tr.passes):

@@ -348,3 +348,13 @@ def test_trace_table_and_latex():
     tex = run("sin(x1) + x1*x2, exp(x1-x2)", "--trace", "--mode", "reverse", "--format", "latex").stdout
     assert r"\bar{w}_{1}" in tex and r"\mathbf{x_{2} + \cos{\left(x_{1} \right)}}" in tex
     assert tex.count(r"\begin{tabular}") == tex.count(r"\end{tabular}") == 3     # primal + 2 passes
+
+
+def test_inputs_named_e_and_pi_keep_the_constants_apart():
+    text = "f(e, pi) = e*exp(1) + pi*acos(-1)"
+    doc = json.loads(run(text, "--format", "json").stdout)
+    (row,) = doc["results"][0]["jacobian"]
+    assert row == ["exp(1)", "acos(-1)"]
+    for formula, expected in zip(row, [np.e, np.pi]):
+        assert value_at(formula, ["e", "pi"], [5.0, 7.0]) == pytest.approx(expected, rel=1e-15)
+    assert json.loads(run("2*e*x", "--format", "json").stdout)["results"][0]["jacobian"] == [["2*e"]]
