@@ -12,8 +12,8 @@ written in ASCII is an expression in adjac's own language, which ``to_sympy`` re
 adjac's grammar (without folding constants, so ``ln(2)`` stays exact).  The symbols
 {w}, {a}, {b} are then replaced by the node's value and arguments.
 
-``VALUES`` says which SymPy function computes each primitive's value; it holds no
-derivatives.  ``formula`` writes a SymPy expression back in adjac's language (``^``,
+``values()`` says which SymPy function computes each primitive's value; it holds no
+derivatives (a test checks it against PRIMITIVES' numpy functions).  ``formula`` writes a SymPy expression back in adjac's language (``^``,
 ``ln``, ``abs``), so that ``parse`` reads every printed formula back.
 
 SymPy is an optional extra (``pip install 'adjac[symbolic]'``).  It is imported here
@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from lark import Lark
 from lark.exceptions import UnexpectedInput
 
@@ -41,6 +42,7 @@ from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
 
 INSTALL = "pip install 'adjac[symbolic]'"
 SIMPLIFY_LIMIT = 400      # count_ops above which a formula is left as the sweep made it
+EXACT_POWER_LIMIT = 64    # a power of numbers with a larger exponent is taken in doubles, as adjac does
 
 
 class SymbolicUnavailable(AdjacError):
@@ -96,20 +98,20 @@ class _ToSympy:
     def _apply(self, prim: str, *u: Any) -> Any:
         return values()[prim](*u)
 
-    def add(self, c: list[Any]) -> Any:
-        return self._apply("add", c[0], c[2])
+    def _binary(self, prim: str, c: list[Any]) -> Any:          # [a, operator token, b]
+        return self._apply(prim, c[0], c[2])
 
-    def sub(self, c: list[Any]) -> Any:
-        return self._apply("sub", c[0], c[2])
-
-    def mul(self, c: list[Any]) -> Any:
-        return self._apply("mul", c[0], c[2])
-
-    def div(self, c: list[Any]) -> Any:
-        return self._apply("div", c[0], c[2])
+    add = functools.partialmethod(_binary, "add")
+    sub = functools.partialmethod(_binary, "sub")
+    mul = functools.partialmethod(_binary, "mul")
+    div = functools.partialmethod(_binary, "div")
 
     def pow(self, c: list[Any]) -> Any:
-        return self._apply("pow", c[0], c[2])
+        a, b = c[0], c[2]
+        if a.is_Number and b.is_Number and abs(b) > EXACT_POWER_LIMIT:   # 9^9^9 has 370 million digits
+            with np.errstate(all="ignore"):
+                return number(float(np.power(_float(a), _float(b))))
+        return self._apply("pow", a, b)
 
     def neg(self, c: list[Any]) -> Any:
         return self._apply("neg", c[1])
@@ -215,6 +217,14 @@ def number(value: float) -> Any:
     return sp.Integer(int(value)) if value == int(value) else sp.Rational(repr(value))
 
 
+def _float(v: Any) -> float:
+    """float(v), inf (with its sign) when v is too large for a double."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.copysign(math.inf, v)
+
+
 def constant(graph: Graph, a: Const) -> Any:
     """A folded constant, exactly as written (``2*pi``, ``ln(2)``) when its text says so."""
     start, end = a.span
@@ -224,7 +234,7 @@ def constant(graph: Graph, a: Const) -> Any:
         except (AdjacError, ValueError):
             exact = None
         if exact is not None and exact.is_extended_real and exact.is_finite:
-            close = float(exact)
+            close = _float(exact)
             if math.isfinite(a.value) and abs(close - a.value) <= 1e-12 * max(1.0, abs(a.value)):
                 return exact
     return number(a.value)            # log(-1), 1/0 ...: the double adjac computes

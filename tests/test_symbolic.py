@@ -358,3 +358,11 @@ def test_inputs_named_e_and_pi_keep_the_constants_apart():
     for formula, expected in zip(row, [np.e, np.pi]):
         assert value_at(formula, ["e", "pi"], [5.0, 7.0]) == pytest.approx(expected, rel=1e-15)
     assert json.loads(run("2*e*x", "--format", "json").stdout)["results"][0]["jacobian"] == [["2*e"]]
+
+
+def test_huge_constant_powers_finish_at_once():
+    # exactly, 9^9^9 has 370 million digits: powers of numbers with big exponents are taken in doubles
+    result = run("x*(9^9^9)^0 + 9**9**9**9*y + x*2^10", "--format", "json")
+    assert result.exit_code == 1                                    # inf*y: not finite, as with numbers
+    (row,) = json.loads(result.stdout)["results"][0]["jacobian"]
+    assert row == ["1025", "(1/0)"]
