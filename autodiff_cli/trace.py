@@ -2,7 +2,8 @@
 
 ``build(report, p)`` turns point p of a Report into a ``Trace``, plain data that every
 printer (the Rich tables and the JSON here, LaTeX or symbolic output elsewhere) can
-read without touching the engines:
+read without touching the engines.  ``assemble`` builds the same rows from any values:
+``symbolic.trace`` passes formulas where ``build`` passes numbers.
 
     Trace                          one point
       graph, mode, point           the function, "forward" | "reverse", x
