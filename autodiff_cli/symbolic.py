@@ -36,7 +36,7 @@ from lark.exceptions import UnexpectedInput
 
 from . import ad
 from .errors import AdjacError
-from .graph import Const, Graph
+from .graph import Const, Graph, format_number
 from .parse import grammar_text
 from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
 
@@ -530,31 +530,27 @@ def tables(report: SymbolicReport, unicode: bool, plain: bool = False, with_trac
     head.append(Text(f"   ({report.passes_text() if unicode else ascii_math(report.passes_text())})", style="bold"))
     parts = primal_tables(report, unicode, plain) + (trace_tables(report, unicode, plain) if with_trace else [])
     table = new_table(plain)
-    table.add_column("output")
     labels = [graph.labels[k] if graph.m == 1 else f"y{k + 1} = {graph.labels[k]}" for k in range(graph.m)]
-    if report.product is not None and report.mode == "reverse":
-        table.columns[0].header = "input"
+    if report.product is not None and report.mode == "reverse":                 # vᵀ·J: a row, one entry per input
+        table.add_column("input")
         table.add_column("vᵀ·J" if unicode else "v^T J", style="bold")
         for name, c in zip(graph.inputs, report.product):
             table.add_row(Text(name), Text(fmt(c)))
-        return [*parts, head, table, Text(f"seed v = ({', '.join(map(formula_number, report.seed or ()))}) on the outputs")]
+        seed = ", ".join(map(format_number, report.seed or ()))
+        return [*parts, head, table, Text(f"seed v = ({seed}) on the outputs")]
+    table.add_column("output")
     if report.product is not None:
         table.add_column("J·v" if unicode else "J v", style="bold")
         for label, c in zip(labels, report.product):
             table.add_row(Text(label), Text(fmt(c)))
-        return [*parts, head, table, Text(f"seed v = ({', '.join(map(formula_number, report.seed or ()))}) on the inputs")]
+        seed = ", ".join(map(format_number, report.seed or ()))
+        return [*parts, head, table, Text(f"seed v = ({seed}) on the inputs")]
     assert report.jacobian is not None
     for name in graph.inputs:
         table.add_column(f"{d}/{d}{name}")
     for label, row in zip(labels, report.jacobian):
         table.add_row(Text(label), *(Text(fmt(c)) for c in row))
     return [*parts, head, table]
-
-
-def formula_number(v: float) -> str:
-    from .graph import format_number
-
-    return format_number(v)
 
 
 # --- the trace: trace.py's rows, with formulas for numbers ---------------------------------------
