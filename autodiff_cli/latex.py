@@ -363,12 +363,6 @@ def _pass_label(tr: Any, q: int) -> str:
     return "$\\bar{y}^{\\top}J$, one reverse pass"
 
 
-def graph_latex(graph: Graph, is_standalone: bool = False) -> str:
-    """A function without a point: its definition and Wengert list."""
-    parts = [function_block(graph), "The Wengert list:\n\n" + _center(wengert_table(graph))]
-    return _finish(graph, parts, is_standalone)
-
-
 def _center(body: str) -> str:
     return f"\\begin{{center}}\n{body}\n\\end{{center}}"
 
