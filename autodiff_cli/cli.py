@@ -205,16 +205,18 @@ class Command(click.Command):
               help="Also draw the graph into FILE.svg, .png or .pdf with Graphviz's dot (.dot or .gv: the DOT text).")
 @click.option("--latex-standalone", is_flag=True,
               help="With --format latex: a complete document for pdflatex instead of a fragment.")
+@click.option("--symbolic", is_flag=True,
+              help="The Jacobian as formulas in the inputs (the default without --at); needs adjac[symbolic].")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
          seed: tuple[float, ...] | None, points_file: str | None, fmt: str, output: str | None,
          digits: int | None, ascii_only: bool, trace: bool, graph_dot: bool, graph_out: str | None,
-         latex_standalone: bool) -> None:
+         latex_standalone: bool, symbolic: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
     header declares the inputs and their order: f(x1, x2) = (...).  Use - to read
-    it from standard input.  Without --at, adjac prints the parsed function.
+    it from standard input.  Without --at, adjac prints the Jacobian as formulas.
 
     Exit status: 0 results printed; 1 results printed but some are not finite;
     2 the command line or the expression is wrong.
@@ -241,18 +243,25 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
             raise click.UsageError(f"--latex-standalone writes LaTeX; it cannot be combined with --format {fmt}")
         fmt = "latex"
     if points_file is not None or fmt == "npy":
-        if trace or graph_dot or graph_out or fmt == "latex":
-            raise click.UsageError("--trace, --graph, --graph-out and latex show single points: use --at, "
-                                   "not --points or --format npy")
+        if trace or graph_dot or graph_out or fmt == "latex" or symbolic:
+            raise click.UsageError("--trace, --graph, --graph-out, --symbolic and latex show single points "
+                                   "or formulas: use --at, not --points or --format npy")
         _batch(graph, points, points_file, _mode(graph, mode, seed), seed, fmt, output, digits, unicode)
         return
     picture = _picture_format(graph_dot, graph_out, fmt)
-    if not points and graph.n:
+    if symbolic or (not points and graph.n):
+        if points:
+            raise click.UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
         if picture:
             _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture)
-        if not graph_dot:
-            _describe(graph, fmt, unicode, latex_standalone)
-        return
+        if graph_dot:
+            return
+        not_finite = _symbolic(graph, _mode(graph, mode, seed), seed, fmt, unicode, trace, latex_standalone)
+        if not symbolic:
+            example = ",".join(str(k + 1) for k in range(graph.n))
+            click.echo(f"adjac: no point given, so formulas; add --at {example} (values for {', '.join(graph.inputs)}) "
+                       "for numbers", err=True)
+        sys.exit(1 if not_finite else 0)
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
     chosen = _mode(graph, mode, seed)
     from .report import compute
@@ -515,20 +524,33 @@ def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, un
     click.echo(f"adjac: drew the graph into {graph_out}", err=True)
 
 
-def _describe(graph: Graph, fmt: str, unicode: bool, standalone: bool = False) -> None:
-    """No point given: show the parsed function and say how to give a point."""
-    from . import render
+class Unavailable(click.ClickException):
+    """A missing optional extra: nothing computed, exit status 2."""
 
-    if fmt == "latex":
-        from . import latex
+    exit_code = 2
 
-        click.echo(latex.graph_latex(graph, standalone), nl=False)
-    elif fmt in ("json", "jsonl"):
-        click.echo(json.dumps(render.graph_document(graph), allow_nan=False))
-    elif fmt == "csv":
-        raise click.UsageError("csv needs a point: add --at with values for " + (", ".join(graph.inputs) or "no inputs"))
-    else:
-        _print(render.graph_tables(graph, unicode, plain=not _styled()))
-    example = ",".join(str(k + 1) for k in range(graph.n))
-    click.echo(f"adjac: no point given; add --at {example} (values for {', '.join(graph.inputs)}) "
-               "to compute the Jacobian", err=True)
+
+def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, unicode: bool, trace: bool,
+              standalone: bool) -> bool:
+    """No point (or --symbolic): the same sweeps over symbols; formulas out.  True if some are not finite."""
+    from . import symbolic
+
+    if fmt == "csv":
+        raise click.UsageError("csv holds numbers: add --at with values for " + ", ".join(graph.inputs)
+                               + ", or use --format json for formulas")
+    try:
+        report = symbolic.compute(graph, mode, seed)
+        if fmt == "latex":
+            click.echo(symbolic.latex_document(report, standalone, trace), nl=False)
+        elif fmt in ("json", "jsonl"):
+            doc = symbolic.document(report, trace)
+            click.echo(json.dumps(doc if fmt == "json" else {**doc["results"][0], "warnings": doc["warnings"]}))
+        else:
+            _print(symbolic.tables(report, unicode, plain=not _styled(), with_trace=trace))
+    except symbolic.SymbolicUnavailable as err:
+        raise Unavailable(str(err)) from None
+    except RecursionError:                      # SymPy walks its expressions recursively
+        raise Unavailable("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
+    for _, _, message in report.problems:
+        click.echo(f"adjac: warning: {message}", err=True)
+    return bool(report.problems)

@@ -14,8 +14,6 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
-
 from .graph import Const, Graph, format_number
 from .report import Report
 
@@ -242,25 +240,6 @@ def mode_text(report: Report) -> str:
     return escape(report.passes_text())
 
 
-def wengert_table(graph: Graph, w: Sequence[Any] | None = None, p: int = 0, digits: int = 6) -> str:
-    """The Wengert list as a tabular: variable, definition, value at point p (if ``w``), role."""
-    roles: dict[int, list[str]] = {}
-    for k, out in enumerate(graph.outputs):
-        if not isinstance(out, Const):
-            roles.setdefault(out, []).append(f"$y_{{{k + 1}}}$")
-    head = ["variable", "definition"] + (["value"] if w is not None else []) + [""]
-    spec = "@{}ll" + ("r" if w is not None else "") + "l@{}"
-    rows = []
-    for i in range(len(graph)):
-        definition = name(graph.inputs[i]) if i < graph.n else math(graph.definition(i))
-        role = ", ".join((["input"] if i < graph.n else []) + [f"output {y}" for y in roles.get(i, [])])
-        row = [f"$w_{{{i + 1}}}$", f"${definition}$"]
-        if w is not None:
-            row.append(f"${number(np.ravel(w[i])[p], digits)}$")
-        rows.append([*row, role])
-    return tabular(spec, head, rows)
-
-
 def tabular(spec: str, head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """A booktabs tabular: header row, rule, body rows."""
     lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule", " & ".join(head) + " \\\\", "\\midrule"]
@@ -361,12 +340,6 @@ def _pass_label(tr: Any, q: int) -> str:
     if sweep.identity:
         return f"row {q + 1} of $J$: $\\nabla y_{{{q + 1}}}$"
     return "$\\bar{y}^{\\top}J$, one reverse pass"
-
-
-def graph_latex(graph: Graph, is_standalone: bool = False) -> str:
-    """A function without a point: its definition and Wengert list."""
-    parts = [function_block(graph), "The Wengert list:\n\n" + _center(wengert_table(graph))]
-    return _finish(graph, parts, is_standalone)
 
 
 def _center(body: str) -> str:

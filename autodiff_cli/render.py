@@ -175,29 +175,6 @@ def _label(graph: Graph, k: int, limit: int = 40) -> str:
     return label if graph.m == 1 else f"y{k + 1} = {label}"
 
 
-def graph_tables(graph: Graph, unicode: bool, plain: bool = False) -> list[Any]:
-    """Rich renderables for a function without a point: inputs, outputs, Wengert list."""
-    from rich.text import Text
-
-    head = Text(f"f({', '.join(graph.inputs)}) = ", style="bold")
-    head.append(Text(", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})"))
-    table = new_table(plain)
-    table.add_column("variable")
-    table.add_column("definition")
-    table.add_column("")
-    outputs: dict[int, list[str]] = {}
-    for k, out in enumerate(graph.outputs):
-        if isinstance(out, int):
-            outputs.setdefault(out, []).append(f"y{k + 1}")
-    for i in range(len(graph)):
-        role = "input" if i < graph.n else ""
-        if i in outputs:
-            role = ", ".join(([role] if role else []) + [f"= {y}" for y in outputs[i]])
-        definition = graph.definition(i)
-        table.add_row(Text(f"w{i + 1}"), Text(definition if unicode else ascii_math(definition)), Text(role))
-    return [head, table]
-
-
 _ASCII = str.maketrans({"·": "*", "−": "-", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "ᵀ": "^T",
                         "∂": "d", "…": "..."})
 

@@ -2,7 +2,8 @@
 
 ``build(report, p)`` turns point p of a Report into a ``Trace``, plain data that every
 printer (the Rich tables and the JSON here, LaTeX or symbolic output elsewhere) can
-read without touching the engines:
+read without touching the engines.  ``assemble`` builds the same rows from any values:
+``symbolic.trace`` passes formulas where ``build`` passes numbers.
 
     Trace                          one point
       graph, mode, point           the function, "forward" | "reverse", x
@@ -117,36 +118,44 @@ def _at(v: Any, p: int) -> float:
 
 def build(report: Report, p: int) -> Trace:
     """The trace of every pass of ``report`` at point p (edges recomputed at that point)."""
-    graph = report.graph
-    w_arr, edges = ad.linearize(graph, report.points[p])
-    w = tuple(_at(v, 0) for v in w_arr)
-    identity = report.seed is None
+    w_arr, edges = ad.linearize(report.graph, report.points[p])
+    cs = [_at(c.c if isinstance(c, ad.Guarded) else c, 0) for _, _, c in edges]
+    derivatives = [[None if v is None else _at(v, p) for v in sweep.derivatives] for sweep in report.passes]
+    seeds = [tuple(float(s) for s in np.ravel(sweep.seed)) for sweep in report.passes]
+    return assemble(report.graph, report.mode, tuple(float(v) for v in report.points[p]),
+                    tuple(_at(v, 0) for v in w_arr), edges, cs, seeds, derivatives, report.seed is None)
+
+
+def assemble(graph: Graph, mode: ad.Mode, point: tuple[Any, ...], w: tuple[Any, ...], edges: list[ad.Edge],
+             cs: list[Any], seeds: list[tuple[float, ...]], derivatives: list[list[Any]], identity: bool,
+             zero: Any = 0.0) -> Trace:
+    """A Trace from one linearization (w, edges with partials ``cs``) and the passes' derivatives.
+
+    Entries may be numbers (``build``) or formulas (``symbolic.trace``); ``zero`` stands
+    for a structural zero (None in ``derivatives``).
+    """
     positions = _positions(graph, edges)
     outputs = outputs_by_node(graph)
     rules = [_partial_rule(graph, i, k) for i, _, k in positions]
-    cs = [_at(c.c if isinstance(c, ad.Guarded) else c, 0) for _, _, c in edges]
     passes = []
-    for q, sweep in enumerate(report.passes):
-        d = [None if v is None else _at(v, p) for v in sweep.derivatives]
-        seed = tuple(float(s) for s in np.ravel(sweep.seed))
+    for q, (seed, d) in enumerate(zip(seeds, derivatives)):
         rows = []
-        if report.mode == "forward":
+        if mode == "forward":
             by_result: dict[int, list[Term]] = {}
             for (i, j, k), c, rule in zip(positions, cs, rules):
-                by_result.setdefault(i, []).append(Term(i, j, k, c, rule, d[j] or 0.0))
+                by_result.setdefault(i, []).append(Term(i, j, k, c, rule, zero if d[j] is None else d[j]))
             for i in range(len(graph)):
-                seeds: tuple[int, ...] = (i,) if i < graph.n else ()
-                rows.append(Row(i, seeds, tuple(by_result.get(i, ())), d[i] or 0.0, d[i] is None))
+                own: tuple[int, ...] = (i,) if i < graph.n else ()
+                rows.append(Row(i, own, tuple(by_result.get(i, ())), zero if d[i] is None else d[i], d[i] is None))
         else:
             by_argument: dict[int, list[Term]] = {}
             for (i, j, k), c, rule in zip(positions, cs, rules):
-                by_argument.setdefault(j, []).append(Term(i, j, k, c, rule, d[i] or 0.0))
+                by_argument.setdefault(j, []).append(Term(i, j, k, c, rule, zero if d[i] is None else d[i]))
             for j in reversed(range(len(graph))):
-                seeds = tuple(outputs.get(j, ()))
-                rows.append(Row(j, seeds, tuple(by_argument.get(j, ())), d[j] or 0.0, d[j] is None))
+                own = tuple(outputs.get(j, ()))
+                rows.append(Row(j, own, tuple(by_argument.get(j, ())), zero if d[j] is None else d[j], d[j] is None))
         passes.append(PassTrace(q, seed, identity, tuple(rows)))
-    point = tuple(float(v) for v in report.points[p])
-    return Trace(graph, report.mode, point, w, tuple(passes))
+    return Trace(graph, mode, point, w, tuple(passes))
 
 
 def _positions(graph: Graph, edges: list[ad.Edge]) -> list[tuple[int, int, int]]:
@@ -387,14 +396,17 @@ def result_marks(trace: Trace, row: Row, q: int) -> list[str]:
 
 
 # --- JSON ----------------------------------------------------------------------------------
-def trace_object(trace: Trace) -> dict[str, Any]:
+def trace_object(trace: Trace, number: Any = None) -> dict[str, Any]:
     """The "trace" member of a JSON result (see README, "Tracing the sweeps").
 
     {"mode", "nodes": [{"name", "definition", "value", "input", "outputs"}],
      "passes": [{"seed", "label", "derivatives": {name: value}, "rows": [...]}]}
-    Structurally zero derivatives are 0.0; non-finite numbers are null.
+    Structurally zero derivatives are 0.0; non-finite numbers are null.  ``number``
+    writes each value (default: a JSON number; ``symbolic`` passes its formula writer).
     """
-    from .render import number
+    from .render import number as json_number
+
+    number = number or json_number
 
     graph = trace.graph
     nodes = [{"name": f"w{i + 1}", "definition": definition(graph, i), "value": number(trace.w[i]),
@@ -411,7 +423,7 @@ def trace_object(trace: Trace) -> dict[str, Any]:
                  "value": number(row.value),
                  "structurally_zero": row.zero} for row in sweep.rows]
         derivatives = {f"w{row.node + 1}": number(row.value) for row in sorted(sweep.rows, key=lambda r: r.node)}
-        passes.append({"seed": [number(s) for s in sweep.seed], "label": pass_label(trace, q),
+        passes.append({"seed": [json_number(s) for s in sweep.seed], "label": pass_label(trace, q),
                        "derivatives": derivatives, "rows": rows})
     return {"mode": trace.mode, "nodes": nodes, "passes": passes}
 

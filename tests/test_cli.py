@@ -441,7 +441,8 @@ def test_no_point_prints_the_wengert_list():
 def test_no_point_as_json():
     result = ok("x*y, x", "--format", "json")
     doc = strict_json(result.stdout)
-    assert doc["variables"] == ["x", "y"] and doc["results"] == []
+    assert doc["variables"] == ["x", "y"] and doc["symbolic"] is True     # formulas (issue 7): test_symbolic.py
+    assert doc["results"] == [{"point": None, "value": ["x*y", "x"], "jacobian": [["y", "x"], ["1", "0"]]}]
     assert [w["definition"] for w in doc["wengert"]] == ["x", "y", "w1·w2"]
 
 
