@@ -7,7 +7,6 @@ Exit status: 0 results printed; 1 results printed but something is not finite;
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import json
 import os
@@ -458,6 +457,8 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, trace: bool 
                 obj["trace"] = tracing.trace_object(tracing.build(report, p))
             click.echo(json.dumps(obj, allow_nan=False))
     elif fmt == "csv":
+        import csv
+
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(render.csv_header(report))
         writer.writerows(render.csv_rows(report, digits))

@@ -12,9 +12,9 @@ Each value passed between callbacks is ``(ref, start, end)``: ``ref`` is a node 
 
 from __future__ import annotations
 
+import _thread
 import functools
 import re
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -327,7 +327,7 @@ class _Builder:
 
 _BINARY = {"PLUS": "add", "MINUS": "sub", "STAR": "mul", "SLASH": "div", "POW": "pow"}
 _BUILDER = _Builder()
-_LOCK = threading.Lock()
+_LOCK = _thread.allocate_lock()          # threading.Lock, without importing threading
 
 
 def _suggest(name: str, known: Sequence[str] | dict[str, str]) -> str:
