@@ -111,8 +111,12 @@ def peak_run(cmd: list[str], cwd: str) -> tuple[float, float]:
     return float(seconds), float(mb)
 
 
+NO_PEERS = False      # --no-peers: adjac alone, as if no peer were installed
+ABSENT = "not installed"
+
+
 def have(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    return not NO_PEERS and importlib.util.find_spec(module) is not None
 
 
 def version(module: str) -> str:
@@ -182,7 +186,7 @@ def startup(repeat: int) -> None:
     times = process_times(commands, repeat)
     base = times["python -c 'import numpy'"]
     rows = [[name, fmt_s(t), f"{t / base:.2f}x"] for name, t in times.items()]
-    rows += [[f"{name} (not installed)", "-", "-"] for name in skipped]
+    rows += [[f"{name} ({ABSENT})", "-", "-"] for name in skipped]
     table(f"1. Start-up, whole process (median of {repeat}); target adjac <= 1.3x numpy import",
           ["command", "median", "vs numpy import"], rows)
 
@@ -280,7 +284,7 @@ def throughput(quick: bool, repeat: int) -> None:
                 rows.append([name, f"{size:,}", peer, fmt_s(t), f"{size / t:,.0f}", f"{t_adjac / N * size / t:.2f}x"])
             except Exception as err:          # a peer failing is a finding, not a crash
                 rows.append([name, f"{N:,}", peer, f"failed: {type(err).__name__}: {err}"[:60], "-", "-"])
-        rows += [[name, f"{N:,}", f"{peer} (not installed)", "-", "-", "-"] for peer in missing]
+        rows += [[name, f"{N:,}", f"{peer} ({ABSENT})", "-", "-", "-"] for peer in missing]
     table(f"2. Throughput, full Jacobian through the Python API (median of {repeat}; a peer that would take "
           f"over {PEER_LIMIT:.0f} s a run is timed once on fewer points; 'adjac/peer' is the ratio of time per "
           "point, > 1 means the peer is faster)",
@@ -363,7 +367,7 @@ def big_expression(quick: bool, repeat: int) -> None:
     peer_times = process_times(peer_commands, 1 if quick else 3) if peer_commands else {}
     base = times["python -c 'import numpy'"]
     rows = [[name, fmt_s(t), f"{t / base:.2f}x"] for name, t in {**times, **peer_times}.items()]
-    rows += [[f"{name} (not installed)", "-", "-"] for name in skipped]
+    rows += [[f"{name} ({ABSENT})", "-", "-"] for name in skipped]
     table(f"4. 2000-term expression over 10 inputs ({len(text) / 1000:.0f} KB), whole process, gradient at one point "
           f"(adjac: median of {repeat}, peers: of {1 if quick else 3}); target adjac <= 3x numpy import",
           ["command", "median", "vs numpy import"], rows)
@@ -407,7 +411,7 @@ def machine() -> None:
                 break
     except OSError:
         pass
-    peers = ", ".join(f"{PEERS[m]} {version(m)}" if have(m) else f"{PEERS[m]} not installed" for m in PEERS)
+    peers = ", ".join(f"{PEERS[m]} {version(m)}" if have(m) else f"{PEERS[m]} {ABSENT}" for m in PEERS)
     print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, {platform.system()} "
           f"{platform.release()}; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(f"python {platform.python_version()}, numpy {np.__version__}; peers: {peers}")
@@ -418,7 +422,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small N and few repeats: a smoke run")
     parser.add_argument("--only", default="12345", help="which sections to run, e.g. 15 (default: all)")
+    parser.add_argument("--no-peers", action="store_true", help="time adjac alone, as if no peer were installed")
     args = parser.parse_args()
+    global NO_PEERS, ABSENT
+    NO_PEERS = args.no_peers
+    if NO_PEERS:
+        ABSENT = "skipped: --no-peers"
     repeat = 3 if args.quick else 11
     # Byte-compile adjac first, as pip does at install: with PYTHONDONTWRITEBYTECODE set, or
     # in a fresh checkout, every run would otherwise compile its modules from source.

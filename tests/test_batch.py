@@ -315,3 +315,18 @@ def test_fortran_ordered_npy(tmp_path, small_chunks):
     np.testing.assert_array_equal([r["point"] for r in json.loads(result.stdout)["results"]], X)
     piped = run([F1, "--points", "-"], stdin=(tmp_path / "f.npy").read_bytes())
     assert piped.exit_code == 2 and "Fortran-ordered" in piped.stderr
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_without_peers():
+    """A smoke run of benchmarks/run.py, so that the script does not rot (it prints figures;
+    nothing here checks a time)."""
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+    out = subprocess.run([sys.executable, str(script), "--quick", "--no-peers"], capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    for section in ("### 1.", "### 2.", "### 3.", "### 4.", "### 4b.", "### 5."):
+        assert section in out.stdout
+    assert "JAX (skipped: --no-peers)" in out.stdout and "| F4 " in out.stdout
