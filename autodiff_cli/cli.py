@@ -183,17 +183,19 @@ class Command(click.Command):
 @click.option("--digits", type=click.IntRange(1, 17), default=None,
               help="Significant digits in table (default 6) and csv (default: full precision).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
+@click.option("--check", "verify", is_flag=True,
+              help="Also compute J by the other mode and by central differences; exit 1 if they disagree.")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
-         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool) -> None:
+         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool, verify: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
     header declares the inputs and their order: f(x1, x2) = (...).  Use - to read
     it from standard input.  Without --at, adjac prints the parsed function.
 
-    Exit status: 0 results printed; 1 results printed but some are not finite;
-    2 the command line or the expression is wrong.
+    Exit status: 0 results printed; 1 results printed but some are not finite,
+    or --check found a disagreement; 2 the command line or the expression is wrong.
     """
     text = sys.stdin.read() if expression == "-" else expression
     try:
@@ -205,7 +207,11 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     except AdjacError as err:
         raise click.UsageError(str(err)) from None
     unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
+    if verify and seed is not None:
+        raise click.UsageError("--check verifies the whole Jacobian; leave out --seed")
     if not points and graph.n:
+        if verify:
+            raise click.UsageError("--check needs a point: add --at with values for " + _listing(graph.inputs))
         _describe(graph, fmt, unicode)
         return
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
@@ -213,13 +219,20 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     from .report import compute
 
     report = compute(graph, X, chosen, seed)
-    _emit(report, fmt, digits, unicode)
+    checked = None
+    if verify:
+        from .check import check
+
+        checked = check(graph, report.points)
+    _emit(report, fmt, digits, unicode, checked)
     for problem in report.problems:
         click.echo(f"adjac: warning: {problem.message}", err=True)
     if report.bad_points > len(report.problems):
         click.echo(f"adjac: warning: {report.bad_points - len(report.problems)} more points have non-finite results",
                    err=True)
-    if report.bad_points:
+    if checked is not None and checked.failed:
+        click.echo("adjac: check failed: the Jacobians disagree (see above)", err=True)
+    if report.bad_points or (checked is not None and checked.failed):
         sys.exit(1)
 
 
@@ -294,21 +307,30 @@ def _print(parts: Sequence[Any]) -> None:
     sys.stdout.write(text.strip("\n") + "\n")
 
 
-def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
-    from . import render
+def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, checked: Any = None) -> None:
+    from . import check, render
 
     if fmt == "json":
-        click.echo(json.dumps(render.document(report), allow_nan=False))
+        doc = render.document(report)
+        for p, obj in enumerate(doc["results"] if checked is not None else []):
+            obj["check"] = check.to_json(checked, p)
+        click.echo(json.dumps(doc, allow_nan=False))
     elif fmt == "jsonl":
         warnings = render.warnings_list(report)
         for p in range(len(report.points)):
             obj = render.result_object(report, p)
+            if checked is not None:
+                obj["check"] = check.to_json(checked, p)
             obj["warnings"] = [w for w in warnings if w["point"] == p]
             click.echo(json.dumps(obj, allow_nan=False))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(render.csv_header(report))
-        writer.writerows(render.csv_rows(report, digits))
+        header, rows = render.csv_header(report), list(render.csv_rows(report, digits))
+        if checked is not None:
+            header.append("check")
+            rows = [[*row, checked.verdict(p)] for p, row in enumerate(rows)]
+        writer.writerow(header)
+        writer.writerows(rows)
     else:
         from rich.text import Text
 
@@ -316,7 +338,16 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool) -> None:
         parts: list[Any] = []
         for p in range(len(report.points)):
             parts += ([Text("")] if p else []) + render.tables(report, p, digits or 6, unicode, plain=plain)
+            if checked is not None:
+                parts += [Text(line) for line in check.describe(checked, p, digits or 3, unicode=unicode)]
         _print(parts)
+
+
+def _listing(names: Sequence[str], limit: int = 10) -> str:
+    """'x1, x2, x3', or 'x1, x2, …, x9999 (10000 names)' when long."""
+    if len(names) <= limit:
+        return ", ".join(names) or "none"
+    return f"{', '.join(names[: limit - 2])}, …, {names[-1]} ({len(names)} names)"
 
 
 def _describe(graph: Graph, fmt: str, unicode: bool) -> None:
