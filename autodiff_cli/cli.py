@@ -18,7 +18,7 @@ import click
 
 from . import __version__
 from .errors import AdjacError, ParseError
-from .graph import Graph
+from .graph import Graph, listing
 from .parse import NAME, parse
 
 EXAMPLES = """\b
@@ -211,7 +211,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         raise click.UsageError("--check verifies the whole Jacobian; leave out --seed")
     if not points and graph.n:
         if verify:
-            raise click.UsageError("--check needs a point: add --at with values for " + _listing(graph.inputs))
+            raise click.UsageError("--check needs a point: add --at with values for " + listing(graph.inputs))
         _describe(graph, fmt, unicode)
         return
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
@@ -239,7 +239,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
 def resolve(graph: Graph, spec: PointSpec) -> list[float]:
     """The point's values in input order, or click.BadParameter saying how to fix it."""
     inputs = graph.inputs
-    listing = ", ".join(inputs) if inputs else "none"
+    names = listing(inputs)
     if spec.names is None:
         if len(spec.values) == len(inputs):
             return list(spec.values)
@@ -250,16 +250,16 @@ def resolve(graph: Graph, spec: PointSpec) -> list[float]:
             hint = f" (decimals use a point: {spec.text.replace(',', '.')})"
         raise click.BadParameter(
             f"{spec.text!r} gives {len(spec.values)} value{'s' if len(spec.values) != 1 else ''}, "
-            f"but the function has {len(inputs)} input{'s' if len(inputs) != 1 else ''} ({listing}){hint}; "
+            f"but the function has {len(inputs)} input{'s' if len(inputs) != 1 else ''} ({names}){hint}; "
             f"give them in that order, or by name such as {inputs[0] if inputs else 'x'}=1",
             param_hint="'--at'")
     unknown = [name for name in spec.names if name not in inputs]
     if unknown:
-        raise click.BadParameter(f"{', '.join(unknown)} in {spec.text!r} is not an input; the inputs are {listing}",
+        raise click.BadParameter(f"{', '.join(unknown)} in {spec.text!r} is not an input; the inputs are {names}",
                                  param_hint="'--at'")
     missing = [name for name in inputs if name not in spec.names]
     if missing:
-        raise click.BadParameter(f"{spec.text!r} gives no value for {', '.join(missing)}; the inputs are {listing}",
+        raise click.BadParameter(f"{spec.text!r} gives no value for {', '.join(missing)}; the inputs are {names}",
                                  param_hint="'--at'")
     given = dict(zip(spec.names, spec.values))
     return [given[name] for name in inputs]
@@ -343,13 +343,6 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, checked: Any
         _print(parts)
 
 
-def _listing(names: Sequence[str], limit: int = 10) -> str:
-    """'x1, x2, x3', or 'x1, x2, …, x9999 (10000 names)' when long."""
-    if len(names) <= limit:
-        return ", ".join(names) or "none"
-    return f"{', '.join(names[: limit - 2])}, …, {names[-1]} ({len(names)} names)"
-
-
 def _describe(graph: Graph, fmt: str, unicode: bool) -> None:
     """No point given: show the parsed function and say how to give a point."""
     from . import render
@@ -358,6 +351,8 @@ def _describe(graph: Graph, fmt: str, unicode: bool) -> None:
         click.echo(json.dumps(render.graph_document(graph), allow_nan=False))
     elif fmt == "csv":
         raise click.UsageError("csv needs a point: add --at with values for " + (", ".join(graph.inputs) or "no inputs"))
+    elif len(graph) > render.TABLE_ROWS:
+        click.echo("\n".join(render.graph_lines(graph, unicode)))
     else:
         _print(render.graph_tables(graph, unicode, plain=not sys.stdout.isatty()))
     example = ",".join(str(k + 1) for k in range(graph.n))

@@ -26,7 +26,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import ParseError
-from .graph import Arg, Const, Graph, Op
+from .graph import Arg, Const, Graph, Op, listing
 from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
 
 Value = tuple[Any, int, int]          # (node id or Const, start, end)
@@ -242,7 +242,7 @@ class _Builder:
             if name in FUNCTIONS:
                 raise ParseError(f"{name} is a function: call it as {name}(...)", self.text, tok.column, tok.line)
             if self.declared is not None:
-                hint = _suggest(name, self.declared) + f"declared inputs: {', '.join(self.declared) or 'none'}"
+                hint = _suggest(name, self.declared) + f"declared inputs: {listing(self.declared)}"
                 raise ParseError(f"{name!r} is not an input of {self.declared_by}", self.text, tok.column, tok.line, hint)
             node = self.ids[name] = self._node(None, (), (tok.start_pos, tok.end_pos), 0)
         return node, tok.start_pos, tok.end_pos

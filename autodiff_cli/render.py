@@ -193,6 +193,23 @@ def graph_tables(graph: Graph, unicode: bool, plain: bool = False) -> list[Any]:
     return [head, table]
 
 
+TABLE_ROWS = 2000      # Rich lays out a table at about 0.3 ms a row: longer lists print as plain lines
+
+
+def graph_lines(graph: Graph, unicode: bool) -> list[str]:
+    """The Wengert list as plain lines (``w3 = sin(w1)``, ``w6 = w3 + w4   = y1``), for long lists."""
+    outputs: dict[int, list[str]] = {}
+    for k, out in enumerate(graph.outputs):
+        if isinstance(out, int):
+            outputs.setdefault(out, []).append(f"= y{k + 1}")
+    lines = [f"f({', '.join(graph.inputs)}) = " + (", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})")]
+    for i in range(len(graph)):
+        definition = graph.definition(i)
+        role = (["input"] if i < graph.n else []) + outputs.get(i, [])
+        lines.append(f"w{i + 1} = {definition if unicode else ascii_math(definition)}" + (f"   {', '.join(role)}" if role else ""))
+    return lines
+
+
 _ASCII = str.maketrans({"·": "*", "−": "-", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "ᵀ": "^T",
                         "∂": "d", "…": "..."})
 

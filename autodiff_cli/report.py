@@ -97,33 +97,38 @@ def diagnose(graph: Graph, X: np.ndarray, indices: Any) -> list[Problem]:
     A value problem is a node that is inf or nan although its arguments are finite; if
     all values are finite, the problem is a local partial (a kink such as sqrt at 0).
     """
+    indices = np.asarray(indices, dtype=int)
+    if indices.size == 0:
+        return []
+    all_w, all_edges = ad.linearize(graph, X[indices])            # one sweep for all of them
     found = []
-    for p in indices:
-        w, edges = ad.linearize(graph, X[p])
+    for q, p in enumerate(indices):
         here = point_text(graph, X[p])
-        found.append(_first_value_problem(graph, w, p, here) or _first_partial_problem(graph, w, edges, p, here)
+        found.append(_first_value_problem(graph, all_w, p, q, here)
+                     or _first_partial_problem(graph, all_w, all_edges, p, q, here)
                      or Problem(int(p), None, "value", "", (), f"a result is not finite at {here}"))
     return found
 
 
-def _first_value_problem(graph: Graph, w: list[np.ndarray], p: int, here: str) -> Problem | None:
+def _first_value_problem(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str) -> Problem | None:
+    """The first node not finite at the q-th linearized point (point p) although its arguments are."""
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const) and not np.isfinite(out.value):
             text = graph.text[out.span[0] : out.span[1]]
             return Problem(int(p), None, "value", text, (), f"output y{k + 1} = {text} is the constant {out.value}")
     for i, op in enumerate(graph.tape, start=graph.n):
-        if np.isfinite(w[i][0]):
+        if np.isfinite(w[i][q]):
             continue
-        args = tuple(float(a.value if isinstance(a, Const) else w[a][0]) for a in op.args)
+        args = tuple(float(a.value if isinstance(a, Const) else w[a][q]) for a in op.args)
         source = graph.source(i)
         if not all(np.isfinite(args)):
             for a in op.args:
                 if isinstance(a, Const) and not np.isfinite(a.value):
                     text = graph.text[a.span[0] : a.span[1]]
                     return Problem(int(p), i, "value", source, args,
-                                   f"{source} is {w[i][0]} at {here}: its argument {text} is the constant {a.value}")
+                                   f"{source} is {w[i][q]} at {here}: its argument {text} is the constant {a.value}")
             continue                                   # inherited from an earlier node
-        value, domain = w[i][0], PRIMITIVES[op.prim].domain
+        value, domain = w[i][q], PRIMITIVES[op.prim].domain
         at_edge = any(a == 0 or abs(a) == 1 for a in args)      # 1/0, log(0), atanh(1) ...
         if np.isinf(value) and not (domain and at_edge):
             why = "the result overflows"
@@ -134,17 +139,20 @@ def _first_value_problem(graph: Graph, w: list[np.ndarray], p: int, here: str) -
     return None
 
 
-def _first_partial_problem(graph: Graph, w: list[np.ndarray], edges: list[ad.Edge], p: int, here: str) -> Problem | None:
+def _first_partial_problem(graph: Graph, w: list[np.ndarray], edges: list[ad.Edge], p: int, q: int,
+                           here: str) -> Problem | None:
     for i, j, c in edges:
         value = c.c if isinstance(c, ad.Guarded) else c
-        if np.all(np.isfinite(value)):
+        if np.ndim(value):
+            value = value[q]
+        if np.isfinite(value):
             continue
         op = graph.tape[i - graph.n]
-        args = tuple(float(a.value if isinstance(a, Const) else w[a][0]) for a in op.args)
+        args = tuple(float(a.value if isinstance(a, Const) else w[a][q]) for a in op.args)
         source = graph.source(i)
         domain = PRIMITIVES[op.prim].domain
         return Problem(int(p), i, "derivative", source, args,
-                       f"the derivative of {source} with respect to {graph.source(j)} is {np.ravel(value)[0]} at {here}: "
+                       f"the derivative of {source} with respect to {graph.source(j)} is {value} at {here}: "
                        f"{op.prim} has no finite derivative at argument {_args_text(args)}"
                        + (f" (it needs {domain})" if domain else ""))
     return None
