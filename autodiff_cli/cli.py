@@ -46,7 +46,7 @@ def decimal(text: str, what: str) -> float:
     """A finite decimal number, or a ValueError that says what is wrong with it."""
     s = text.strip()
     if not s:
-        raise ValueError(f"{what} has an empty value")
+        raise ValueError(f"{what}: a value is empty; give numbers separated by single commas, such as 1,2")
     if not _DECIMAL.match(s):
         low = s.lower().lstrip("+-")
         if low in ("nan", "inf", "infinity"):
@@ -84,6 +84,8 @@ class Point(click.ParamType):
             for f in fields:
                 name, _, v = f.partition("=")
                 name = name.strip()
+                if not name:
+                    self.fail(f"in {text!r}: a name is missing before '='; write x1=1,x2=2", param, ctx)
                 if not NAME.match(name):
                     self.fail(f"{name!r} in {text!r} is not an input name", param, ctx)
                 if name in names:
