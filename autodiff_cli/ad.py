@@ -31,7 +31,12 @@ Edge = tuple[int, int, Any]       # (i, j, c): c = ∂w_i/∂w_j, a float or an 
 
 
 class Guarded:
-    """A local partial with inf or nan entries: multiplying it by zero gives zero."""
+    """A local partial with inf, nan or zero entries: a zero factor on either side gives zero.
+
+    Forward mode multiplies a path's partials from the input end, reverse mode from the
+    output end, so a zero and an inf on one path meet as c·ẇ_j in one mode and as c·w̄_i
+    in the other; zero wins in both, and the modes agree (x1/abs(x2) at x2 = 0).
+    """
 
     __slots__ = ("c",)
 
@@ -40,7 +45,7 @@ class Guarded:
 
     def __mul__(self, v: Any) -> Any:
         with np.errstate(all="ignore"):
-            return np.where(v == 0, 0.0, self.c * v)
+            return np.where((v == 0) | (self.c == 0), 0.0, self.c * v)
 
     __rmul__ = __mul__
 
@@ -61,7 +66,7 @@ def evaluate(graph: Graph, x: Any) -> list[np.ndarray]:
     w: list[Any] = list(np.ascontiguousarray(X.T))
     with np.errstate(all="ignore"):
         for op in graph.tape:
-            w.append(PRIMITIVES[op.prim].f(*(a.value if isinstance(a, Const) else w[a] for a in op.args)))
+            w.append(PRIMITIVES[op.prim].f(*(np.float64(a.value) if isinstance(a, Const) else w[a] for a in op.args)))
     return w
 
 
@@ -78,7 +83,7 @@ def linearize(graph: Graph, x: Any) -> tuple[list[np.ndarray], list[Edge]]:
     with np.errstate(all="ignore"):
         for i, op in enumerate(graph.tape, start=graph.n):
             prim = PRIMITIVES[op.prim]
-            u = [a.value if isinstance(a, Const) else w[a] for a in op.args]
+            u = [np.float64(a.value) if isinstance(a, Const) else w[a] for a in op.args]   # float64: x/0 gives inf, not ZeroDivisionError
             w_i = prim.f(*u)
             w.append(w_i)
             undefined = None if np.isfinite(w_i).all() else np.isnan(w_i)
@@ -94,8 +99,8 @@ def linearize(graph: Graph, x: Any) -> tuple[list[np.ndarray], list[Edge]]:
 def _guard(c: Any) -> Any:
     if np.ndim(c) == 0:
         c = float(c)
-        return c if np.isfinite(c) else Guarded(np.asarray(c))
-    return c if np.isfinite(c).all() else Guarded(c)
+        return c if np.isfinite(c) and c != 0 else Guarded(np.asarray(c))
+    return c if np.isfinite(c).all() and c.all() else Guarded(c)
 
 
 def forward_pass(edges: list[Edge], size: int, x_dot: dict[int, Any]) -> list[Any]:
@@ -106,9 +111,10 @@ def forward_pass(edges: list[Edge], size: int, x_dot: dict[int, Any]) -> list[An
     w_dot: list[Any] = [None] * size
     for j, v in x_dot.items():
         w_dot[j] = v
-    for i, j, c in edges:                                  # tape order
-        if w_dot[j] is not None:
-            w_dot[i] = c * w_dot[j] if w_dot[i] is None else w_dot[i] + c * w_dot[j]
+    with np.errstate(all="ignore"):                        # inf + (-inf) is a nan result, not a warning
+        for i, j, c in edges:                              # tape order
+            if w_dot[j] is not None:
+                w_dot[i] = c * w_dot[j] if w_dot[i] is None else w_dot[i] + c * w_dot[j]
     return w_dot
 
 
@@ -117,9 +123,10 @@ def reverse_pass(edges: list[Edge], size: int, w_bar_seed: dict[int, Any]) -> li
     w_bar: list[Any] = [None] * size
     for i, v in w_bar_seed.items():
         w_bar[i] = v
-    for i, j, c in reversed(edges):                        # the same edges, backwards
-        if w_bar[i] is not None:
-            w_bar[j] = c * w_bar[i] if w_bar[j] is None else w_bar[j] + c * w_bar[i]
+    with np.errstate(all="ignore"):
+        for i, j, c in reversed(edges):                    # the same edges, backwards
+            if w_bar[i] is not None:
+                w_bar[j] = c * w_bar[i] if w_bar[j] is None else w_bar[j] + c * w_bar[i]
     return w_bar
 
 

@@ -205,3 +205,10 @@ def test_many_entries_are_listed_with_a_limit():
     result = run(text, "--at", "0", "--check")
     assert result.exit_code == 0
     assert "and 5 more entries" in result.stdout
+
+
+def test_modes_parting_on_finiteness_at_an_undefined_partial_is_inconclusive():
+    # ∂/∂exponent of x2^(x1 - x1) at x2 = -1 is 1·ln(-1) - 1·ln(-1): nan one way, 0 the other
+    result = check(parse("x2^(x1 - x1)"), [[0.0, -1.0]])
+    assert result.verdict(0) == "inconclusive"
+    assert "undefined" in result.reasons[0, 0, 0]
