@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import keyword
 import re
 import threading
 from collections.abc import Sequence
@@ -85,6 +86,13 @@ def _explain(err: UnexpectedInput, text: str) -> ParseError:
     if previous is not None and previous.type in ("NUMBER", "RPAR", "NAME") and token.type in ("NAME", "NUMBER", "LPAR"):
         if previous.type == "NUMBER" and previous == "0" and token.type == "NAME" and token.startswith("x"):
             hint = "hexadecimal numbers are not supported; write the number in decimal"
+        elif any(t.type == "NAME" and keyword.iskeyword(t) for t in (previous, token)):
+            word = next(str(t) for t in (previous, token) if t.type == "NAME" and keyword.iskeyword(t))
+            hint = f"'{word}' is Python, not part of adjac's arithmetic"
+        elif previous.type == "NAME" and previous in FUNCTIONS:
+            hint = f"write {previous}({token}) to call {previous}: arguments go in parentheses"
+        elif previous.type == "RPAR" and token.type == "LPAR":
+            hint = "write )*( for a product: adjac needs an explicit *"
         else:
             hint = f"write {previous}*{token} for a product: adjac needs an explicit *"
     if token.type == "HEADER":
