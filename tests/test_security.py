@@ -120,12 +120,12 @@ INPUTS = [
 
 def test_no_eval_exec_or_compile_is_reachable_from_user_input(monkeypatch):
     # import everything the command may import lazily, then booby-trap the builtins
-    import rich.box  # noqa: F401
-    import rich.console  # noqa: F401
-    import rich.table  # noqa: F401
+    import rich.box
+    import rich.console
+    import rich.table
     import rich.text  # noqa: F401
 
-    import autodiff_cli.check  # noqa: F401
+    import autodiff_cli.check
     import autodiff_cli.render  # noqa: F401
 
     run("x", "--at", "1")                                   # builds and caches the parser
