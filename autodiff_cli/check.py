@@ -365,7 +365,14 @@ def describe(result: Check, p: int, digits: int = 3, limit: int = 10, unicode: b
         lines.append(f"  {d}y{k + 1}/{d}{graph.inputs[j]}: {label}: {result.reasons[p, k, j]}")
     if len(entries) > limit:
         lines.append(f"  … and {len(entries) - limit} more entries (see --format json)")
+    if not unicode:
+        from .render import ascii_math
+
+        lines = [ascii_math(line).translate(_ASCII) for line in lines]
     return lines
+
+
+_ASCII = str.maketrans({"ε": "eps", "±": "+/-"})
 
 
 def to_json(result: Check, p: int) -> dict[str, Any]:

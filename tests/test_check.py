@@ -212,3 +212,16 @@ def test_modes_parting_on_finiteness_at_an_undefined_partial_is_inconclusive():
     result = check(parse("x2^(x1 - x1)"), [[0.0, -1.0]])
     assert result.verdict(0) == "inconclusive"
     assert "undefined" in result.reasons[0, 0, 0]
+
+
+def test_check_lines_are_plain_ascii_on_an_ascii_stdout():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run([sys.executable, "-m", "autodiff_cli", "abs(x1)*x2", "--at", "1e-7,2", "--check"],
+                          capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    text = done.stdout.decode("ascii")                      # raises if anything is not ASCII
+    assert "INCONCLUSIVE" in text and "x1 +/- 2h" in text and "4*eps*" in text
