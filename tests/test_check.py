@@ -115,6 +115,7 @@ def test_rounding_differences_between_modes_pass():
         ("1e10 + x", 0.0, "rounding"),
         ("(x + 1e10) - 1e10", 0.0, "rounding"),
         ("sqrt(x)", 3e-5, "h and 2h disagree"),
+        ("sin(sinh(x))", 36.0, "the derivative itself changes by more than 1 %"),
     ],
 )
 def test_kinks_and_domain_edges_are_inconclusive_not_failures(text, x, reason):
@@ -225,3 +226,14 @@ def test_check_lines_are_plain_ascii_on_an_ascii_stdout():
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     text = done.stdout.decode("ascii")                      # raises if anything is not ASCII
     assert "INCONCLUSIVE" in text and "x1 +/- 2h" in text and "4*eps*" in text
+
+
+@pytest.mark.parametrize("planted", ["sin", "exp", "log", "sqrt", "atan", "tanh"])
+def test_a_planted_error_of_a_tenth_of_a_percent_is_caught_at_random_points(planted, monkeypatch):
+    prim = PRIMITIVES[planted]
+    rule = prim.partials[0]
+    monkeypatch.setitem(PRIMITIVES, planted, prim._replace(partials=(lambda w, a: 1.001 * rule(w, a),)))
+    X = np.random.default_rng(7).uniform(0.2, 3.0, size=(50, 2))
+    result = check(parse(f"{planted}(x1)*x2 + x2^2"), X)
+    assert all(result.verdict(p) == "fail" for p in range(50))
+    assert (result.status[:, 0, 0] == FAIL).all() and (result.status[:, 0, 1] == OK).all()
