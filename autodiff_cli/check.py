@@ -7,9 +7,13 @@ vs reverse mode and of AD vs differences, and a verdict:
 - ``fail``          some entry disagrees (the command then exits 1);
 - ``inconclusive``  nothing disagrees that differences can judge, but some entries
                     cannot be judged by differences: the difference quotient straddles a
-                    kink or a domain edge (abs at 0, sqrt or log near 0, a value that is
-                    not finite at x ± h), or the quotients for steps h and 2h do not settle.
-                    These entries are named with the reason, never counted as failures.
+                    kink, a pole or a domain edge (abs at 0, sqrt or log near 0, a value
+                    that is not finite at x ± h), the derivative is not finite, the
+                    quotient's own rounding error exceeds the tolerance, the quotients for
+                    steps h and 2h do not settle, or y is not smooth on the scale of the
+                    step (second differences at h and 2h disagree, or AD at the probes
+                    x ± h, x ± 2h varies by more than 1 %).  These entries are named with
+                    the reason, never counted as failures.
 
 Tolerances, following established gradient checkers for doubles:
 
