@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -199,6 +200,10 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     Exit status: 0 results printed; 1 results printed but some are not finite,
     or --check found a disagreement; 2 the command line or the expression is wrong.
     """
+    if sys.stdout is None:                  # started with stdout closed (>&-): the exit status still counts
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+    if expression == "-" and sys.stdin is None:
+        raise click.UsageError("EXPRESSION is -, but standard input is closed")
     text = sys.stdin.read() if expression == "-" else expression
     try:
         graph = parse(text, order)

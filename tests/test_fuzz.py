@@ -140,3 +140,18 @@ def test_command_with_check_on_valid_expressions(text, x):
     assert doc["results"][0]["check"]["verdict"] in ("pass", "inconclusive")
     assume(result.exit_code == 0)
     assert doc["warnings"] == []
+
+
+def test_closed_standard_streams_give_no_traceback():
+    import shlex
+    import subprocess
+    import sys
+
+    python = shlex.quote(sys.executable)
+    closed_in = subprocess.run(["bash", "-c", f"{python} -m autodiff_cli - --at 1 <&-"], capture_output=True,
+                               text=True, timeout=120)
+    assert closed_in.returncode == 2 and "standard input is closed" in closed_in.stderr
+    closed_out = subprocess.run(["bash", "-c", f"{python} -m autodiff_cli 'log(x)' --at -1 --check >&-"],
+                                capture_output=True, text=True, timeout=120)
+    assert closed_out.returncode == 1 and "Traceback" not in closed_out.stderr
+    assert "log needs argument > 0" in closed_out.stderr
