@@ -155,3 +155,15 @@ def test_closed_standard_streams_give_no_traceback():
                                 capture_output=True, text=True, timeout=120)
     assert closed_out.returncode == 1 and "Traceback" not in closed_out.stderr
     assert "log needs argument > 0" in closed_out.stderr
+
+
+def test_invalid_utf8_in_argv_and_stdin_is_a_parse_error():
+    import subprocess
+    import sys
+
+    for args, stdin in [([b"x\xff+1", b"--at", b"1"], b""), ([b"-", b"--at", b"1"], b"x\xfe\xff"),
+                        ([b"x", b"--at", b"1\xff"], b"")]:
+        done = subprocess.run([sys.executable.encode(), b"-m", b"autodiff_cli", *args], input=stdin,
+                              capture_output=True, timeout=120)
+        assert done.returncode == 2, (args, done.stderr)
+        assert b"Traceback" not in done.stderr and b"Error:" in done.stderr
