@@ -383,8 +383,10 @@ def _probe(graph: Graph, X: np.ndarray, h: np.ndarray, w: list[Any]
                 crossed = (here != there) & (kinks[p, j] < 0)
                 kinks[p[crossed], j[crossed]] = i
             if not np.isfinite(Y[r]).all():
+                found = np.zeros(len(r), dtype=bool)               # each probe: its first such variable
                 for i in range(size):
-                    lost = ~np.isfinite(v[i]) & np.isfinite(w[i][p])
+                    lost = ~np.isfinite(v[i]) & np.isfinite(w[i][p]) & ~found
+                    found |= lost
                     for q in np.flatnonzero(lost):
                         first_bad.setdefault((int(p[q]), int(j[q])), (i, int(s[q])))
     return Y.reshape(N, n, len(OFFSETS), m), first_bad, kinks
