@@ -10,9 +10,9 @@ directions:
 
 A tangent or adjoint that is structurally zero is ``None`` and is never carried, so a
 pass touches only the nodes its seed reaches (sparsity for free).  A partial that is
-inf or nan somewhere is wrapped in ``Guarded`` so that a zero incoming derivative
-contributes zero: forward and reverse then agree even at kinks (x + sqrt(y) at y = 0
-keeps a finite x column).
+inf, nan or 0 somewhere is wrapped in ``Guarded`` so that a product with a zero factor
+is zero: forward and reverse then agree even at kinks (x + sqrt(y) at y = 0 keeps a
+finite x column; x*sqrt(y) at (0, 0) has ∂/∂y = 0 in both modes).
 
 Shapes: a point x is (n,) or (N, n); every w_i is an array of N values.
 """
@@ -31,11 +31,11 @@ Edge = tuple[int, int, Any]       # (i, j, c): c = ∂w_i/∂w_j, a float or an 
 
 
 class Guarded:
-    """A local partial with inf, nan or zero entries: a zero factor on either side gives zero.
+    """A local partial with inf, nan or zero entries: c·v = 0 where c = 0 or v = 0.
 
-    Forward mode multiplies a path's partials from the input end, reverse mode from the
-    output end, so a zero and an inf on one path meet as c·ẇ_j in one mode and as c·w̄_i
-    in the other; zero wins in both, and the modes agree (x1/abs(x2) at x2 = 0).
+    Zero times anything is zero in both directions, so the modes agree at kinks:
+    forward meets 0·inf in x*sqrt(y) at (0, 0) (ẇ = inf reaches a zero partial),
+    reverse meets the same product in sqrt(x*y) (w̄ = inf reaches a zero partial).
     """
 
     __slots__ = ("c",)
@@ -111,7 +111,7 @@ def forward_pass(edges: list[Edge], size: int, x_dot: dict[int, Any]) -> list[An
     w_dot: list[Any] = [None] * size
     for j, v in x_dot.items():
         w_dot[j] = v
-    with np.errstate(all="ignore"):                        # inf + (-inf) is a nan result, not a warning
+    with np.errstate(all="ignore"):                        # inf − inf: nan, not a warning
         for i, j, c in edges:                              # tape order
             if w_dot[j] is not None:
                 w_dot[i] = c * w_dot[j] if w_dot[i] is None else w_dot[i] + c * w_dot[j]

@@ -30,6 +30,8 @@ Examples:
   adjac "x1*x2 + x1*x3, ln(x1+x2)" --at 1,2,3 --seed 1,0,0
   adjac "-x^2" --at 3 --at 4 --format csv
   echo "sin(x)^2 + cos(x)^2" | adjac - --at 0.5
+  adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --graph-out graph.svg
+  adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --trace --latex-standalone > jacobian.tex
 """
 
 _DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
@@ -47,7 +49,7 @@ def decimal(text: str, what: str) -> float:
     """A finite decimal number, or a ValueError that says what is wrong with it."""
     s = text.strip()
     if not s:
-        raise ValueError(f"{what}: a value is empty; give numbers separated by single commas, such as 1,2")
+        raise ValueError(f"{what}: empty value; give numbers separated by single commas, such as 1,2")
     if not _DECIMAL.match(s):
         low = s.lower().lstrip("+-")
         if low in ("nan", "inf", "infinity"):
@@ -149,6 +151,7 @@ class Command(click.Command):
         flags.update(ctx.help_option_names)
         moved: list[str] = []
         kept: list[str] = []
+        positional = False
         it = iter(args)
         for word in it:
             if word == "--":
@@ -162,10 +165,11 @@ class Command(click.Command):
                     kept.append(nxt)
                 continue
             option = word.split("=", 1)[0]
-            if (word.startswith("-") and len(word) > 1 and not word.startswith("--")
-                    and option not in flags and option not in valued and word[:2] not in valued):
-                moved.append(word)
+            if (word.startswith("-") and len(word) > 1 and not word.startswith("--") and not moved
+                    and not positional and option not in flags and option not in valued and word[:2] not in valued):
+                moved.append(word)                         # the expression, e.g. -x^2
                 continue
+            positional = positional or not word.startswith("-") or word == "-"
             kept.append(word)
         if moved:
             kept = kept + ([] if "--" in kept else ["--"]) + moved
@@ -181,21 +185,33 @@ class Command(click.Command):
               help="forward: one pass per input; reverse: one per output; auto: the fewer passes.")
 @click.option("--seed", type=Vector(),
               help="One pass only: forward gives J·v (v has n entries), reverse vᵀ·J (v has m entries).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]), default="table",
-              show_default=True, help="Output format; json, jsonl and csv are for programs.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv", "latex"]), default="table",
+              show_default=True, help="Output format; json, jsonl and csv are for programs, latex for papers.")
 @click.option("--digits", type=click.IntRange(1, 17), default=None,
               help="Significant digits in table (default 6) and csv (default: full precision).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
+@click.option("--trace", is_flag=True,
+              help="Also show the sweeps pass by pass, as in lecture notes (table, json, jsonl and latex).")
+@click.option("--graph", "graph_dot", is_flag=True,
+              help="Print the computational graph as Graphviz DOT instead of the results "
+                   "(with --mode forward|reverse: tangents or adjoints on the nodes).")
+@click.option("--graph-out", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Also draw the graph into FILE.svg, .png or .pdf with Graphviz's dot (.dot or .gv: the DOT text).")
+@click.option("--latex-standalone", is_flag=True,
+              help="With --format latex: a complete document for pdflatex instead of a fragment.")
+@click.option("--symbolic", is_flag=True,
+              help="The Jacobian as formulas in the inputs (the default without --at); needs adjac[symbolic].")
 @click.option("--check", "verify", is_flag=True,
               help="Also compute J by the other mode and by central differences; exit 1 if they disagree.")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
-         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool, verify: bool) -> None:
+         seed: tuple[float, ...] | None, fmt: str, digits: int | None, ascii_only: bool, trace: bool,
+         graph_dot: bool, graph_out: str | None, latex_standalone: bool, symbolic: bool, verify: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
     header declares the inputs and their order: f(x1, x2) = (...).  Use - to read
-    it from standard input.  Without --at, adjac prints the parsed function.
+    it from standard input.  Without --at, adjac prints the Jacobian as formulas.
 
     Exit status: 0 results printed; 1 results printed but some are not finite,
     or --check found a disagreement; 2 the command line or the expression is wrong.
@@ -204,6 +220,8 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         sys.stdout = open(os.devnull, "w", encoding="utf-8")
     if expression == "-" and sys.stdin is None:
         raise click.UsageError("EXPRESSION is -, but standard input is closed")
+    if trace and fmt == "csv":
+        raise click.UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
     text = sys.stdin.read() if expression == "-" else expression
     try:
         graph = parse(text, order)
@@ -214,33 +232,61 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     except AdjacError as err:
         raise click.UsageError(str(err)) from None
     unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
-    if verify and seed is not None:
-        raise click.UsageError("--check verifies the whole Jacobian; leave out --seed")
-    if not points and graph.n:
-        if verify:
-            raise click.UsageError("--check needs a point: add --at with values for " + listing(graph.inputs))
-        _describe(graph, fmt, unicode)
-        return
+    if latex_standalone:
+        if fmt not in ("table", "latex"):
+            raise click.UsageError(f"--latex-standalone writes LaTeX; it cannot be combined with --format {fmt}")
+        fmt = "latex"
+    picture = _picture_format(graph_dot, graph_out, fmt)
+    if verify:
+        _check_usage(graph, points, seed, fmt, symbolic, graph_dot)
+    if symbolic or (not points and graph.n):
+        if points:
+            raise click.UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
+        if picture:
+            _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture)
+        if graph_dot:
+            return
+        not_finite = _symbolic(graph, _mode(graph, mode, seed), seed, fmt, unicode, trace, latex_standalone)
+        if not symbolic:
+            example = ",".join(str(k + 1) for k in range(graph.n))
+            click.echo(f"adjac: no point given, so formulas; add --at {example} (values for {', '.join(graph.inputs)}) "
+                       "for numbers", err=True)
+        sys.exit(1 if not_finite else 0)
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
     chosen = _mode(graph, mode, seed)
     from .report import compute
 
     report = compute(graph, X, chosen, seed)
+    if picture:
+        shown = report.mode if mode != "auto" or seed is not None else None   # derivatives on nodes when asked
+        _picture(graph, report.points, shown, None if seed is None else [seed], digits, unicode, ascii_only,
+                 graph_dot, graph_out, picture)
     checked = None
     if verify:
         from .check import check
 
         checked = check(graph, report.points)
-    _emit(report, fmt, digits, unicode, checked)
+    if not graph_dot:
+        _emit(report, fmt, digits, unicode, trace, latex_standalone, checked)
     for problem in report.problems:
         click.echo(f"adjac: warning: {problem.message}", err=True)
-    if report.bad_points > len(report.problems):
-        click.echo(f"adjac: warning: {report.bad_points - len(report.problems)} more points have non-finite results",
-                   err=True)
+    if report.unexplained:
+        click.echo(f"adjac: warning: {report.unexplained} more points have non-finite results", err=True)
     if checked is not None and checked.failed:
         click.echo("adjac: check failed: the Jacobians disagree (see above)", err=True)
     if report.bad_points or (checked is not None and checked.failed):
         sys.exit(1)
+
+
+def _check_usage(graph: Graph, points: Sequence[PointSpec], seed: Any, fmt: str, symbolic: bool,
+                 graph_dot: bool) -> None:
+    """--check compares numbers at points, for the whole Jacobian, in a format that can show it."""
+    if (not points and graph.n) or symbolic:
+        raise click.UsageError("--check needs a point: add --at with values for " + listing(graph.inputs))
+    if seed is not None:
+        raise click.UsageError("--check verifies the whole Jacobian; leave out --seed")
+    if fmt == "latex" or graph_dot:
+        raise click.UsageError("--check reports in table, json, jsonl or csv; leave out --graph and --format latex")
 
 
 def resolve(graph: Graph, spec: PointSpec) -> list[float]:
@@ -287,7 +333,8 @@ def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
                 f"the seed has {size} entries, but forward mode needs {n} (one per input) "
                 f"and reverse mode {m} (one per output)", param_hint="'--seed'")
         raise click.UsageError(
-            f"--seed with {size} entries fits both modes (f has {n} inputs and {m} outputs): "
+            f"--seed with {_count(size, 'entry', 'entries')} fits both modes "
+            f"(f has {_count(n, 'input', 'inputs')} and {_count(m, 'output', 'outputs')}): "
             "choose --mode forward for J·v or --mode reverse for vᵀ·J")
     if wanted[mode] != size:
         per = "input" if mode == "forward" else "output"
@@ -296,11 +343,23 @@ def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
     return mode
 
 
+def _count(k: int, one: str, many: str) -> str:
+    return f"{k} {one if k == 1 else many}"
+
+
+def _styled() -> bool:
+    """Colours, bold and box drawing only in a terminal, and not when NO_COLOR is set.
+
+    Rich alone would honour NO_COLOR for colours but still write bold escapes.
+    """
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def _print(parts: Sequence[Any]) -> None:
     """Print Rich renderables: styled in a terminal; plain text, no escapes, in a pipe."""
     from rich.console import Console
 
-    if sys.stdout.isatty():
+    if _styled():
         console = Console(highlight=False, markup=False, emoji=False)
         for part in parts:
             console.print(part)
@@ -314,11 +373,20 @@ def _print(parts: Sequence[Any]) -> None:
     sys.stdout.write(text.strip("\n") + "\n")
 
 
-def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, checked: Any = None) -> None:
+def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, trace: bool = False,
+          standalone: bool = False, checked: Any = None) -> None:
     from . import check, render
 
-    if fmt == "json":
+    if trace:
+        from . import trace as tracing
+    if fmt == "latex":
+        from . import latex
+
+        click.echo(latex.report_latex(report, digits or 6, standalone, trace), nl=False)
+    elif fmt == "json":
         doc = render.document(report)
+        for p, obj in enumerate(doc["results"] if trace else []):
+            obj["trace"] = tracing.trace_object(tracing.build(report, p))
         for p, obj in enumerate(doc["results"] if checked is not None else []):
             obj["check"] = check.to_json(checked, p)
         click.echo(json.dumps(doc, allow_nan=False))
@@ -329,6 +397,8 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, checked: Any
             if checked is not None:
                 obj["check"] = check.to_json(checked, p)
             obj["warnings"] = [w for w in warnings if w["point"] == p]
+            if trace:
+                obj["trace"] = tracing.trace_object(tracing.build(report, p))
             click.echo(json.dumps(obj, allow_nan=False))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -341,27 +411,95 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, checked: Any
     else:
         from rich.text import Text
 
-        plain = not sys.stdout.isatty()
+        plain = not _styled()
         parts: list[Any] = []
         for p in range(len(report.points)):
-            parts += ([Text("")] if p else []) + render.tables(report, p, digits or 6, unicode, plain=plain)
+            parts += [Text("")] if p else []
+            if trace:
+                parts += tracing.tables(report, p, digits or 6, unicode, plain=plain)
+            parts += render.tables(report, p, digits or 6, unicode, plain=plain)
             if checked is not None:
                 parts += [Text(line) for line in check.describe(checked, p, digits or 3, unicode=unicode)]
         _print(parts)
 
 
-def _describe(graph: Graph, fmt: str, unicode: bool) -> None:
-    """No point given: show the parsed function and say how to give a point."""
-    from . import render
+def _picture_format(graph_dot: bool, graph_out: str | None, fmt: str) -> str | None:
+    """What --graph / --graph-out ask for: "dot" (text only), a dot -T format, or None; checks the options."""
+    if graph_dot and fmt != "table":
+        raise click.UsageError(f"--graph prints DOT instead of the results, so it cannot be combined with --format {fmt}; "
+                               "use --graph-out FILE.svg to draw the graph beside them")
+    if graph_out is None:
+        return "dot" if graph_dot else None
+    from pathlib import Path
 
-    if fmt in ("json", "jsonl"):
-        click.echo(json.dumps(render.graph_document(graph), allow_nan=False))
-    elif fmt == "csv":
-        raise click.UsageError("csv needs a point: add --at with values for " + (", ".join(graph.inputs) or "no inputs"))
-    elif len(graph) > render.TABLE_ROWS:
-        click.echo("\n".join(render.graph_lines(graph, unicode)))
-    else:
-        _print(render.graph_tables(graph, unicode, plain=not sys.stdout.isatty()))
-    example = ",".join(str(k + 1) for k in range(graph.n))
-    click.echo(f"adjac: no point given; add --at {example} (values for {', '.join(graph.inputs)}) "
-               "to compute the Jacobian", err=True)
+    from . import dot
+
+    suffix = Path(graph_out).suffix.lower().lstrip(".")
+    if suffix in ("dot", "gv"):
+        return "dot"
+    if suffix not in dot.FORMATS:
+        raise click.BadParameter(f"{graph_out!r} does not end in .svg, .png, .pdf (drawn by Graphviz) or .dot/.gv (text)",
+                                 param_hint="'--graph-out'")
+    if not Path(graph_out).resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder of {graph_out!r} does not exist", param_hint="'--graph-out'")
+    if not dot.dot_program():
+        raise click.UsageError(dot.INSTALL_HINT)
+    return suffix
+
+
+def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, unicode: bool, ascii_only: bool,
+             graph_dot: bool, graph_out: str | None, fmt: str) -> None:
+    """--graph: DOT on stdout; --graph-out: DOT drawn (or written) to a file.  The first point only."""
+    from . import dot
+
+    if X is not None and len(X) > 1:
+        click.echo(f"adjac: note: the graph shows the first of {len(X)} points; give one --at for another", err=True)
+    x = None if X is None else X[0]
+    if graph_dot:
+        click.echo(dot.to_dot(graph, x, mode, seeds, digits or 6, unicode), nl=False)
+    if graph_out is None:
+        return
+    text = dot.to_dot(graph, x, mode, seeds, digits or 6, not ascii_only)
+    try:
+        if fmt == "dot":
+            with open(graph_out, "w", encoding="utf-8") as f:
+                f.write(text)
+        else:
+            dot.render(text, graph_out, fmt)
+    except OSError as err:
+        raise click.BadParameter(f"cannot write {graph_out!r}: {err.strerror}", param_hint="'--graph-out'") from None
+    except dot.RenderError as err:
+        raise click.UsageError(str(err)) from None
+    click.echo(f"adjac: drew the graph into {graph_out}", err=True)
+
+
+class Unavailable(click.ClickException):
+    """A missing optional extra: nothing computed, exit status 2."""
+
+    exit_code = 2
+
+
+def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, unicode: bool, trace: bool,
+              standalone: bool) -> bool:
+    """No point (or --symbolic): the same sweeps over symbols; formulas out.  True if some are not finite."""
+    from . import symbolic
+
+    if fmt == "csv":
+        raise click.UsageError("csv holds numbers: add --at with values for " + ", ".join(graph.inputs)
+                               + ", or use --format json for formulas")
+    try:
+        report = symbolic.compute(graph, mode, seed)
+        if fmt == "latex":
+            click.echo(symbolic.latex_document(report, standalone, trace), nl=False)
+        elif fmt in ("json", "jsonl"):
+            doc = symbolic.document(report, trace)
+            click.echo(json.dumps(doc if fmt == "json" else {**doc["results"][0], "warnings": doc["warnings"]}))
+        else:
+            _print(symbolic.tables(report, unicode, plain=not _styled(), with_trace=trace))
+    except symbolic.SymbolicUnavailable as err:
+        raise Unavailable(str(err)) from None
+    except RecursionError:                      # SymPy walks its expressions recursively
+        raise Unavailable("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
+    for _, _, message in report.problems:
+        click.echo(f"adjac: warning: {message}", err=True)
+    return bool(report.problems)

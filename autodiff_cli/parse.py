@@ -123,7 +123,7 @@ def _expected(names: set[str]) -> str:
 
 def _describe(token: Token) -> str:
     kind = _TERMINALS.get(token.type, token.type)
-    return kind if kind.startswith("'") else f"{kind.removeprefix('a ')} {str(token)!r}"
+    return f"'{token}'" if kind.startswith("'") else f"{kind.removeprefix('a ')} {str(token)!r}"
 
 
 _CHAR_HINTS = {

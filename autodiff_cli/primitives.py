@@ -46,24 +46,30 @@ def _dpow_base(w: Any, a: Any, b: Any) -> Any:
     return np.where(b == 0, 0.0, b * a ** (b - 1))
 
 
+def _dpow_exponent(w: Any, a: Any, b: Any) -> Any:
+    """∂(a^b)/∂b = a^b·ln a; 0 at a = 0 with b > 0, where a^b is the constant 0 near b."""
+    return np.where((a == 0) & (w == 0), 0.0, w * np.log(a))
+
+
 # fmt: off
 PRIMITIVES: dict[str, Prim] = {
     "add":   Prim(np.add,      (lambda w, a, b: 1.0, lambda w, a, b: 1.0),        ("1", "1"),                  "{a} + {b}"),
     "sub":   Prim(np.subtract, (lambda w, a, b: 1.0, lambda w, a, b: -1.0),       ("1", "−1"),                 "{a} − {b}"),
     "mul":   Prim(np.multiply, (lambda w, a, b: b, lambda w, a, b: a),            ("{b}", "{a}"),              "{a}·{b}"),
     "div":   Prim(np.divide,   (lambda w, a, b: 1 / b, lambda w, a, b: -w / b),   ("1/{b}", "−{w}/{b}"),       "{a}/{b}",   "divisor ≠ 0"),
-    "pow":   Prim(np.power,    (_dpow_base, lambda w, a, b: w * np.log(a)),       ("{b}·{a}^({b}−1)", "{w}·ln({a})"), "{a}^{b}", "base > 0, or an integer exponent"),
+    "pow":   Prim(np.power,    (_dpow_base, _dpow_exponent),                      ("{b}·{a}^({b}−1)", "{w}·ln({a})"), "{a}^{b}", "base > 0, or an integer exponent"),
     "neg":   Prim(np.negative, (lambda w, a: -1.0,),                              ("−1",),                     "−{a}"),
     "sin":   Prim(np.sin,      (lambda w, a: np.cos(a),),                         ("cos({a})",),               "sin({a})"),
     "cos":   Prim(np.cos,      (lambda w, a: -np.sin(a),),                        ("−sin({a})",),              "cos({a})"),
     "tan":   Prim(np.tan,      (lambda w, a: 1 + w * w,),                         ("1 + {w}²",),               "tan({a})"),
     "exp":   Prim(np.exp,      (lambda w, a: w,),                                 ("{w}",),                    "exp({a})"),
     "log":   Prim(np.log,      (lambda w, a: 1 / a,),                             ("1/{a}",),                  "ln({a})",   "argument > 0"),
-    "log2":  Prim(np.log2,     (lambda w, a: 1 / (a * np.log(2)),),               ("1/({a}·ln 2)",),           "log2({a})", "argument > 0"),
-    "log10": Prim(np.log10,    (lambda w, a: 1 / (a * np.log(10)),),              ("1/({a}·ln 10)",),          "log10({a})", "argument > 0"),
+    "log2":  Prim(np.log2,     (lambda w, a: 1 / (a * np.log(2)),),               ("1/({a}·ln(2))",),          "log2({a})", "argument > 0"),
+    "log10": Prim(np.log10,    (lambda w, a: 1 / (a * np.log(10)),),              ("1/({a}·ln(10))",),         "log10({a})", "argument > 0"),
     "sqrt":  Prim(np.sqrt,     (lambda w, a: 0.5 / w,),                           ("1/(2·{w})",),              "√{a}",      "argument > 0"),
     "cbrt":  Prim(np.cbrt,     (lambda w, a: 1 / (3 * w * w),),                   ("1/(3·{w}²)",),             "∛{a}",      "argument ≠ 0"),
     "abs":   Prim(np.abs,      (lambda w, a: np.sign(a),),                        ("sign({a})",),              "|{a}|"),
+    "sign":  Prim(np.sign,     (lambda w, a: 0.0,),                               ("0",),                      "sign({a})"),
     "sinh":  Prim(np.sinh,     (lambda w, a: np.cosh(a),),                        ("cosh({a})",),              "sinh({a})"),
     "cosh":  Prim(np.cosh,     (lambda w, a: np.sinh(a),),                        ("sinh({a})",),              "cosh({a})"),
     "tanh":  Prim(np.tanh,     (lambda w, a: 1 - w * w,),                         ("1 − {w}²",),               "tanh({a})"),

@@ -56,7 +56,7 @@ def warning_object(report: Report, problem: Problem) -> dict[str, Any]:
 
 def warnings_list(report: Report) -> list[dict[str, Any]]:
     found = [warning_object(report, problem) for problem in report.problems]
-    more = report.bad_points - len(report.problems)
+    more = report.unexplained
     if more > 0:
         found.append({"point": None, "node": None, "expression": "", "kind": "value", "arguments": [],
                       "message": f"{more} more point{'s' if more > 1 else ''} with non-finite results"})
@@ -130,8 +130,9 @@ def tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = Fal
         text = format_number(float(v), digits)
         return Text(text, style="bold red" if not math.isfinite(v) else "")
 
-    heading = Text(f"at {point_text(graph, report.points[p])}   ({report.passes_text()})", style="bold")
-    labels = [_label(graph, k) for k in range(graph.m)]
+    spell = (lambda text: text) if unicode else ascii_math
+    heading = Text(spell(f"at {point_text(graph, report.points[p])}   ({report.passes_text()})"), style="bold")
+    labels = [spell(_label(graph, k)) for k in range(graph.m)]
     if report.seed is not None and report.mode == "reverse" and report.product is not None:
         table = new_table(plain)
         table.add_column("input")
@@ -168,46 +169,6 @@ def _label(graph: Graph, k: int, limit: int = 40) -> str:
     if len(label) > limit:
         label = label[: limit - 1] + "…"
     return label if graph.m == 1 else f"y{k + 1} = {label}"
-
-
-def graph_tables(graph: Graph, unicode: bool, plain: bool = False) -> list[Any]:
-    """Rich renderables for a function without a point: inputs, outputs, Wengert list."""
-    from rich.text import Text
-
-    head = Text(f"f({', '.join(graph.inputs)}) = ", style="bold")
-    head.append(Text(", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})"))
-    table = new_table(plain)
-    table.add_column("variable")
-    table.add_column("definition")
-    table.add_column("")
-    outputs: dict[int, list[str]] = {}
-    for k, out in enumerate(graph.outputs):
-        if isinstance(out, int):
-            outputs.setdefault(out, []).append(f"y{k + 1}")
-    for i in range(len(graph)):
-        role = "input" if i < graph.n else ""
-        if i in outputs:
-            role = ", ".join(([role] if role else []) + [f"= {y}" for y in outputs[i]])
-        definition = graph.definition(i)
-        table.add_row(Text(f"w{i + 1}"), Text(definition if unicode else ascii_math(definition)), Text(role))
-    return [head, table]
-
-
-TABLE_ROWS = 2000      # Rich lays out a table at about 0.3 ms a row: longer lists print as plain lines
-
-
-def graph_lines(graph: Graph, unicode: bool) -> list[str]:
-    """The Wengert list as plain lines (``w3 = sin(w1)``, ``w6 = w3 + w4   = y1``), for long lists."""
-    outputs: dict[int, list[str]] = {}
-    for k, out in enumerate(graph.outputs):
-        if isinstance(out, int):
-            outputs.setdefault(out, []).append(f"= y{k + 1}")
-    lines = [f"f({', '.join(graph.inputs)}) = " + (", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})")]
-    for i in range(len(graph)):
-        definition = graph.definition(i)
-        role = (["input"] if i < graph.n else []) + outputs.get(i, [])
-        lines.append(f"w{i + 1} = {definition if unicode else ascii_math(definition)}" + (f"   {', '.join(role)}" if role else ""))
-    return lines
 
 
 _ASCII = str.maketrans({"·": "*", "−": "-", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "ᵀ": "^T",

@@ -9,6 +9,7 @@ produced it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -43,6 +44,11 @@ class Report:
     w: list[np.ndarray] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     bad_points: int = 0                    # how many points have a non-finite result
+
+    @property
+    def unexplained(self) -> int:
+        """How many points with non-finite results were not traced back to a node."""
+        return self.bad_points - len({problem.point for problem in self.problems})
 
     @property
     def n_passes(self) -> int:
@@ -91,11 +97,13 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
     return report
 
 
-def diagnose(graph: Graph, X: np.ndarray, indices: Any) -> list[Problem]:
-    """For each point index, the first node (in tape order) whose value or partial is not finite.
+def diagnose(graph: Graph, X: np.ndarray, indices: Any, per_point: int = 3) -> list[Problem]:
+    """For each point index, the nodes (in tape order) where non-finite numbers arise.
 
-    A value problem is a node that is inf or nan although its arguments are finite; if
-    all values are finite, the problem is a local partial (a kink such as sqrt at 0).
+    A value problem is a node that is inf or nan although its arguments are finite; a
+    derivative problem is a local partial that is not finite although the node's value
+    is (a kink such as sqrt at 0).  Nodes that merely inherit a non-finite argument are
+    not origins and are not reported.
     """
     indices = np.asarray(indices, dtype=int)
     if indices.size == 0:
@@ -104,20 +112,21 @@ def diagnose(graph: Graph, X: np.ndarray, indices: Any) -> list[Problem]:
     found = []
     for q, p in enumerate(indices):
         here = point_text(graph, X[p])
-        found.append(_first_value_problem(graph, all_w, p, q, here)
-                     or _first_partial_problem(graph, all_w, all_edges, p, q, here)
-                     or Problem(int(p), None, "value", "", (), f"a result is not finite at {here}"))
+        origins = [*_value_problems(graph, all_w, int(p), q, here),
+                   *_partial_problems(graph, all_w, all_edges, int(p), q, here)]
+        found += origins[:per_point] or [Problem(int(p), None, "value", "", (), f"a result is not finite at {here}")]
     return found
 
 
-def _first_value_problem(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str) -> Problem | None:
-    """The first node not finite at the q-th linearized point (point p) although its arguments are."""
+def _value_problems(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str) -> Iterator[Problem]:
+    """Value origins at point p, which is column q of the linearized arrays."""
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const) and not np.isfinite(out.value):
             text = graph.text[out.span[0] : out.span[1]]
-            return Problem(int(p), None, "value", text, (), f"output y{k + 1} = {text} is the constant {out.value}")
+            yield Problem(p, None, "value", text, (), f"output y{k + 1} = {text} is the constant {out.value}")
     for i, op in enumerate(graph.tape, start=graph.n):
-        if np.isfinite(w[i][q]):
+        value = w[i][q]
+        if np.isfinite(value):
             continue
         args = tuple(float(a.value if isinstance(a, Const) else w[a][q]) for a in op.args)
         source = graph.source(i)
@@ -125,37 +134,35 @@ def _first_value_problem(graph: Graph, w: list[np.ndarray], p: int, q: int, here
             for a in op.args:
                 if isinstance(a, Const) and not np.isfinite(a.value):
                     text = graph.text[a.span[0] : a.span[1]]
-                    return Problem(int(p), i, "value", source, args,
-                                   f"{source} is {w[i][q]} at {here}: its argument {text} is the constant {a.value}")
+                    yield Problem(p, i, "value", source, args,
+                                  f"{source} is {value} at {here}: its argument {text} is the constant {a.value}")
             continue                                   # inherited from an earlier node
-        value, domain = w[i][q], PRIMITIVES[op.prim].domain
+        domain = PRIMITIVES[op.prim].domain
         at_edge = any(a == 0 or abs(a) == 1 for a in args)      # 1/0, log(0), atanh(1) ...
         if np.isinf(value) and not (domain and at_edge):
             why = "the result overflows"
         else:
             why = f"{op.prim} needs {domain}" if domain else "undefined"
-        return Problem(int(p), i, "value", source, args,
-                       f"{source} is {value} at {here}, with argument {_args_text(args)} ({why})")
-    return None
+        plural = "s" if len(args) > 1 else ""
+        yield Problem(p, i, "value", source, args,
+                      f"{source} is {value} at {here}, with argument{plural} {_args_text(args)} ({why})")
 
 
-def _first_partial_problem(graph: Graph, w: list[np.ndarray], edges: list[ad.Edge], p: int, q: int,
-                           here: str) -> Problem | None:
+def _partial_problems(graph: Graph, w: list[np.ndarray], edges: list[ad.Edge], p: int, q: int,
+                      here: str) -> Iterator[Problem]:
     for i, j, c in edges:
         value = c.c if isinstance(c, ad.Guarded) else c
-        if np.ndim(value):
-            value = value[q]
-        if np.isfinite(value):
-            continue
+        value = value[q] if np.ndim(value) else value
+        if np.isfinite(value) or not np.isfinite(w[i][q]):
+            continue                                   # fine, or already a value problem
         op = graph.tape[i - graph.n]
         args = tuple(float(a.value if isinstance(a, Const) else w[a][q]) for a in op.args)
         source = graph.source(i)
         domain = PRIMITIVES[op.prim].domain
-        return Problem(int(p), i, "derivative", source, args,
-                       f"the derivative of {source} with respect to {graph.source(j)} is {value} at {here}: "
-                       f"{op.prim} has no finite derivative at argument {_args_text(args)}"
-                       + (f" (it needs {domain})" if domain else ""))
-    return None
+        yield Problem(p, i, "derivative", source, args,
+                      f"the derivative of {source} with respect to {graph.source(j)} is {value} at {here}: "
+                      f"{op.prim} has no finite derivative at argument {_args_text(args)}"
+                      + (f" (it needs {domain})" if domain else ""))
 
 
 def _args_text(args: tuple[float, ...]) -> str:

@@ -32,7 +32,6 @@ def cases() -> list[tuple[str, str, list[str]]]:
     return [
         ("sin nest 1e5, json", "sin(" * DEPTH + "x" + ")" * DEPTH, ["--at", "0.5", "--format", "json"]),
         ("sin nest 1e5, --check", "sin(" * DEPTH + "x" + ")" * DEPTH, ["--at", "0.5", "--check"]),
-        ("sin nest 1e5, no point (Wengert list)", "sin(" * DEPTH + "x" + ")" * DEPTH, []),
         ("parentheses 1e5", "(" * DEPTH + "x" + ")" * DEPTH, ["--at", "1"]),
         ("minus signs 1e5", "-" * DEPTH + "x", ["--at", "1"]),
         ("log nest 1e5, 10 bad points", "log(" * DEPTH + "x" + ")" * DEPTH,

@@ -83,12 +83,11 @@ def test_error_deep_inside_a_long_line_puts_the_caret_under_it():
     assert "did you mean sin?" in result.stderr
 
 
-def test_describing_a_graph_of_100001_nodes_prints_the_list(sin_nest):
-    result = run("sin(" * DEPTH + "x" + ")" * DEPTH)
-    assert result.exit_code == 0
-    lines = result.stdout.splitlines()
-    assert lines[1] == "w1 = x   input"
-    assert lines[-1] == f"w{DEPTH + 1} = sin(w{DEPTH})   = y1"
+def test_no_point_at_depth_100000_answers_without_a_traceback():
+    # without --at the command gives formulas (SymPy, optional): a result or a clear message
+    code, out, err = run_process(["-"], "sin(" * DEPTH + "x" + ")" * DEPTH)
+    assert code in (0, 1, 2) and "Traceback" not in err
+    assert out or err.strip()
 
 
 def test_one_megabyte_of_text_in_a_subprocess():

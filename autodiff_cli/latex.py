@@ -1,0 +1,353 @@
+"""Reports → LaTeX: the Jacobian as a ``pmatrix`` at its point, ready for a homework or a lecture note.
+
+The output is plain ASCII LaTeX needing only ``amsmath`` and ``booktabs``; ``standalone``
+wraps it in a complete article that pdflatex compiles.  Text typed by the user (the
+expression, input names) is data: it is escaped and set in ``\\texttt``, never passed to
+TeX as code.  The paper notation of the primitives table and the trace (``w1·w2``,
+``cos(w1)``, ``1/√(1 − w1²)``, ``ẇ4``, ``w̄4``) is translated to math by ``math``.
+"""
+
+from __future__ import annotations
+
+import math as _math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .graph import Const, Graph, format_number
+from .report import Report
+
+PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"
+
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "%": r"\%", "#": r"\#",
+    "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+    # our own notation, should it reach text mode
+    "·": r"$\cdot$", "−": "-", "…": r"\ldots{}", "∂": r"$\partial$", "²": r"\textsuperscript{2}", "ᵀ": r"\textsuperscript{T}",
+}
+
+_GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
+                   "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
+
+# Function names in the paper notation → LaTeX operators.
+_OPERATORS = {
+    "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "exp": r"\exp", "ln": r"\ln", "log": r"\log",
+    "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "asin": r"\arcsin", "acos": r"\arccos",
+    "atan": r"\arctan", "log2": r"\log_{2}", "log10": r"\log_{10}", "sign": r"\operatorname{sign}",
+    "asinh": r"\operatorname{arsinh}", "acosh": r"\operatorname{arcosh}", "atanh": r"\operatorname{artanh}",
+    "sigmoid": r"\sigma", "cbrt": r"\sqrt[3]", "sqrt": r"\sqrt",
+}
+
+_TOKEN = re.compile(r"""
+    (?P<bar>w(?:\u0304|_bar)(?P<bar_i>\d+))            # w̄4, w_bar4: an adjoint
+  | (?P<dot>(?:\u1e87|w\u0307|w_dot)(?P<dot_i>\d+))    # ẇ4, w_dot4: a tangent
+  | (?P<xdot>(?:x\u0307|ẋ)(?P<xdot_i>\d*))             # ẋ1: a seed
+  | (?P<ybar>(?:y\u0304|\u0233)(?P<ybar_i>\d*))        # ȳ1: a seed
+  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<space>\s+)
+  | (?P<char>.)
+""", re.VERBOSE)
+
+
+def escape(text: str) -> str:
+    """``text`` for LaTeX text mode, every special character escaped (user text is data)."""
+    return "".join(_TEXT_ESCAPES.get(ch, ch) if ord(ch) < 128 or ch in _TEXT_ESCAPES else _unicode(ch)
+                   for ch in text)
+
+
+def _unicode(ch: str) -> str:
+    """A non-ASCII character pdflatex may not know: its code point, visibly."""
+    return f"\\textless{{}}U+{ord(ch):04X}\\textgreater{{}}"
+
+
+def texttt(text: str) -> str:
+    """User text set in typewriter type, as typed."""
+    return f"\\texttt{{{escape(text)}}}"
+
+
+def name(text: str) -> str:
+    """An identifier as math: ``x1`` → ``x_{1}``, ``theta`` → ``\\theta``, ``rate`` → ``\\mathit{rate}``."""
+    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", text)
+    stem, index = (m.group(1), m.group(2)) if m else (text, "")
+    if stem in _GREEK:
+        stem = "\\" + stem
+    elif len(stem) > 1 or not stem.isalpha():
+        stem = f"\\mathit{{{escape(stem)}}}"
+    return f"{stem}_{{{index}}}" if index else stem
+
+
+def number(value: float, digits: int = 17) -> str:
+    """A number in math mode: ``2.5``, ``-1.2 \\times 10^{-7}``, ``\\infty``, ``\\text{NaN}``."""
+    v = float(value)
+    if _math.isnan(v):
+        return r"\text{NaN}"
+    if _math.isinf(v):
+        return r"\infty" if v > 0 else r"-\infty"
+    text = format_number(v, digits)
+    mantissa, _, exponent = text.partition("e")
+    if not exponent:
+        return text
+    power = f"10^{{{int(exponent)}}}"
+    return power if mantissa == "1" else f"-{power}" if mantissa == "-1" else f"{mantissa} \\times {power}"
+
+
+def math(text: str) -> str:
+    """Our paper notation (as printed by the table and the trace) → LaTeX math, without the $ signs.
+
+    ``w4 = w1·w2`` → ``w_{4} = w_{1} \\cdot w_{2}``; ``ẇ3 = cos(w1)·ẇ1`` → ``\\dot{w}_{3} = \\cos(w_{1})
+    \\cdot \\dot{w}_{1}``; ``1/√(1 − w1²)`` → ``1/\\sqrt{1 - w_{1}^{2}}``; ``w1^(2−1)`` → ``w_{1}^{2-1}``.
+    """
+    tokens = [(m.lastgroup or "char", m) for m in _TOKEN.finditer(text)]
+    out, _ = _convert(tokens, 0, None)
+    return " ".join(out.split())
+
+
+def _convert(tokens: list[tuple[str, Any]], k: int, until: str | None) -> tuple[str, int]:
+    """Convert tokens from k up to the closing ``until`` (a ')' matched by depth); returns (latex, next k)."""
+    parts: list[str] = []
+    while k < len(tokens):
+        kind, m = tokens[k]
+        text = m.group(0)
+        if kind == "char" and text == until:
+            return "".join(parts), k + 1
+        k += 1
+        if kind == "bar":
+            parts.append(f"\\bar{{w}}_{{{m.group('bar_i')}}}")
+        elif kind == "dot":
+            parts.append(f"\\dot{{w}}_{{{m.group('dot_i')}}}")
+        elif kind == "xdot":
+            parts.append("\\dot{x}" + (f"_{{{m.group('xdot_i')}}}" if m.group("xdot_i") else ""))
+        elif kind == "ybar":
+            parts.append("\\bar{y}" + (f"_{{{m.group('ybar_i')}}}" if m.group("ybar_i") else ""))
+        elif kind == "num":
+            shown = number(float(text))
+            if "^" in shown and _next_is_power(tokens, k):       # (10^{-9})^{4}, never a double superscript
+                shown = f"({shown})"
+            parts.append(shown)
+        elif kind == "name":
+            if text in ("sqrt", "cbrt"):                     # sqrt(...) → \sqrt{...} (the ASCII spelling)
+                body, k = _argument(tokens, k)
+                parts.append(f"{_OPERATORS[text]}{{{body}}}")
+            elif text in ("inf", "nan"):
+                parts.append(number(float(text)))
+            elif text in _OPERATORS:
+                parts.append(_OPERATORS[text] + " ")
+            else:
+                parts.append(name(text))
+        elif kind == "space":
+            parts.append(" ")
+        elif text in ("√", "∛"):                             # √(…) or √w1 → \sqrt{…}
+            body, k = _argument(tokens, k)
+            parts.append(("\\sqrt" if text == "√" else "\\sqrt[3]") + f"{{{body}}}")
+        elif text == "^":                                    # a^(…) or a^b → a^{…}
+            body, k = _argument(tokens, k)
+            parts.append(f"^{{{body}}}")
+        elif text == "(":
+            body, k = _convert(tokens, k, ")")
+            parts.append(f"({body})")
+        else:
+            parts.append(_SYMBOLS.get(text, "") or _escape_math(text))
+    return "".join(parts), k
+
+
+def _next_is_power(tokens: list[tuple[str, Any]], k: int) -> bool:
+    while k < len(tokens) and tokens[k][0] == "space":
+        k += 1
+    return k < len(tokens) and tokens[k][1].group(0) in ("^", "²")
+
+
+def _argument(tokens: list[tuple[str, Any]], k: int) -> tuple[str, int]:
+    """The operand after √, ∛ or ^: a parenthesized group (parentheses dropped) or one atom."""
+    while k < len(tokens) and tokens[k][0] == "space":
+        k += 1
+    if k < len(tokens) and tokens[k][1].group(0) == "(":
+        return _convert(tokens, k + 1, ")")
+    if k < len(tokens) and tokens[k][1].group(0) in ("−", "-") and k + 1 < len(tokens):   # x^-1
+        body, k = _convert(tokens[k + 1 : k + 2], 0, None)[0], k + 2
+        return "-" + body, k
+    if k < len(tokens):
+        body, _ = _convert(tokens[k : k + 1], 0, None)
+        return body, k + 1
+    return "", k
+
+
+_SYMBOLS = {
+    "·": r" \cdot ", "−": "-", "²": "^{2}", "σ": r"\sigma ", "∂": r"\partial ", "…": r"\ldots ", "|": "|",
+    "+": " + ", "=": " = ", ",": ", ", "-": "-", "/": "/", ")": ")", "[": "[", "]": "]", "<": "<", ">": ">",
+    "ᵀ": "^{\\top}", "'": "'", ":": ":", ";": ";", ".": ".", "*": r" \cdot ", "!": "!",
+}
+
+
+def _escape_math(ch: str) -> str:
+    """Any other character in math mode: escaped as text."""
+    return f"\\text{{{escape(ch)}}}"
+
+
+# --- blocks ---------------------------------------------------------------------------------
+def pmatrix(rows: Iterable[Sequence[str]], indent: str = "  ") -> str:
+    """A pmatrix, one row per line."""
+    body = " \\\\\n".join(indent + "  " + " & ".join(row) for row in rows)
+    return f"\\begin{{pmatrix}}\n{body}\n{indent}\\end{{pmatrix}}"
+
+
+def function_block(graph: Graph) -> str:
+    """f(x_1, x_2) = (the outputs as typed, in typewriter type)."""
+    args = ", ".join(name(x) for x in graph.inputs)
+    if graph.m == 1:
+        return f"\\[\n  f({args}) = {texttt(graph.labels[0])}\n\\]"
+    return f"\\[\n  f({args}) = {pmatrix([[texttt(label)] for label in graph.labels])}\n\\]"
+
+
+def _ys(graph: Graph) -> str:
+    return ", ".join(f"y_{{{k + 1}}}" for k in range(graph.m))
+
+
+def result_block(report: Report, p: int, digits: int) -> str:
+    """The point, the values and the Jacobian (or the seeded product) at point p."""
+    graph = report.graph
+    fmt = lambda v: number(v, digits)
+    xs = ", ".join(name(v) for v in graph.inputs)
+    at = ", ".join(fmt(v) for v in report.points[p])
+    if graph.n:
+        where = f"$({xs}) = ({at})$" if graph.n > 1 else f"${xs} = {at}$"
+        lines = [f"At {where} ({mode_text(report)}):"]
+    else:
+        lines = [f"A constant function ({mode_text(report)}):"]
+    value = pmatrix([[fmt(v)] for v in report.values[p]]) if graph.m > 1 else fmt(report.values[p][0])
+    body = [f"  f({at}) = {value}"]
+    J = f"J_{{f}}({at})"
+    if report.seed is not None and report.product is not None:
+        if report.mode == "forward":                   # J·ẋ, a column
+            seed = pmatrix([[fmt(v)] for v in report.seed])
+            body.append(f"  {J}\\,\\dot{{x}} = {J}{seed} = {pmatrix([[fmt(v)] for v in report.product[p]])}")
+        else:                                          # ȳᵀ·J, a row
+            seed = pmatrix([[fmt(v) for v in report.seed]])
+            body.append(f"  \\bar{{y}}^{{\\top}} {J} = {seed} {J} = {pmatrix([[fmt(v) for v in report.product[p]]])}")
+    elif report.jacobian is not None and graph.n:
+        ys = _ys(graph) if graph.m == 1 else f"({_ys(graph)})"
+        lhs = f"\\frac{{\\partial {ys}}}{{\\partial {xs if graph.n == 1 else f'({xs})'}}}"
+        body.append(f"  {J} = {lhs} = {pmatrix([[fmt(v) for v in row] for row in report.jacobian[p]])}")
+    lines.append("\\[\n" + ",\\qquad\n".join(body) + "\n\\]")
+    return "\n".join(lines)
+
+
+def mode_text(report: Report) -> str:
+    """'forward mode: 2 passes, one per input' in LaTeX."""
+    if report.seed is not None:
+        product = r"$J_{f}\,\dot{x}$" if report.mode == "forward" else r"$\bar{y}^{\top} J_{f}$"
+        return f"{report.mode} mode: one pass for {product}"
+    return escape(report.passes_text())
+
+
+def tabular(spec: str, head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A booktabs tabular: header row, rule, body rows."""
+    lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule", " & ".join(head) + " \\\\", "\\midrule"]
+    lines += [" & ".join(row) + " \\\\" for row in rows]
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    return "\n".join(lines)
+
+
+def standalone(body: str, title: str = "") -> str:
+    """A complete article around ``body`` that pdflatex compiles."""
+    head = ["\\documentclass{article}", PREAMBLE, "\\usepackage[margin=2cm]{geometry}", "\\begin{document}"]
+    if title:
+        head.append(f"\\section*{{{title}}}")
+    return "\n".join([*head, body, "\\end{document}"]) + "\n"
+
+
+def fragment_header(graph: Graph) -> str:
+    label = ", ".join(graph.labels)
+    return ("% adjac: " + label.replace("\n", " ") + "\n% needs \\usepackage{amsmath} and \\usepackage{booktabs}")
+
+
+def report_latex(report: Report, digits: int = 6, is_standalone: bool = False, with_trace: bool = False) -> str:
+    """The whole LaTeX for a report: the function, then per point its values and Jacobian
+    (and with ``with_trace`` the primal sweep and one table per pass, from ``trace.build``)."""
+    parts = [function_block(report.graph)]
+    for p in range(len(report.points)):
+        parts.append(result_block(report, p, digits))
+        if with_trace:
+            parts.append(trace_latex(report, p, digits))
+    return _finish(report.graph, parts, is_standalone)
+
+
+# --- the trace: trace.py's data, typeset ------------------------------------------------------
+def trace_latex(report: Report, p: int, digits: int = 6) -> str:
+    """The sweeps at point p as booktabs tabulars: the primal sweep, then each pass.
+
+    Every rule comes from ``trace`` (which builds it from the primitives table); this
+    function only typesets: ẇ4 becomes \\dot{w}_{4}, w̄4 becomes \\bar{w}_{4}.
+    """
+    from . import trace as tracing
+
+    tr = tracing.build(report, p)
+    graph = tr.graph
+    rows = []
+    for i in range(len(graph)):
+        role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in tr.outputs_at(i)]
+        at = tracing.definition_at(tr, i, digits)
+        rows.append([f"$w_{{{i + 1}}}$", f"${math(tracing.definition(graph, i))}$", f"${math(at)}$" if at else "",
+                     f"${number(tr.w[i], digits)}$", ", ".join(role)])
+    for k, out in enumerate(graph.outputs):
+        if isinstance(out, Const):
+            rows.append([f"$y_{{{k + 1}}}$", "a constant", "", f"${number(out.value, digits)}$",
+                         f"output $y_{{{k + 1}}}$"])
+    parts = ["\\noindent\\textbf{Evaluation trace} (primal sweep):",
+             _center(tabular("@{}lllrl@{}", ["variable", "definition", "at this point", "value", ""], rows))]
+    forward = tr.mode == "forward"
+    for q, sweep in enumerate(tr.passes):
+        heading = tracing.pass_heading(tr, q)                   # "pass 1 of 2: ẇ1 = 1, ẇ2 = 0  (…)"
+        seeds = heading.split(": ", 1)[1].rsplit("  (", 1)[0]
+        parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}} ({_pass_label(tr, q)}): "
+                     f"${math(seeds)}$")
+        rows = []
+        for row in sweep.rows:
+            marks = tracing.result_marks(tr, row, q)
+            value = number(row.value, digits)
+            rows.append([f"${math(tracing.Notation().derivative(tr.mode, row.node))}$",
+                         _terms(tracing.equation_terms(tr, row)),
+                         _terms(tracing.equation_terms_at(tr, row, q, digits)),
+                         f"$\\mathbf{{{value}}}$" if marks else f"${value}$",
+                         ", ".join(f"${_mark(m)}$" for m in marks)])
+        entry = "entry of $J$" if sweep.identity else "entry of $J\\dot{x}$" if forward else \
+            "entry of $\\bar{y}^{\\top}J$"
+        head = ["tangent" if forward else "adjoint", "rule", "at this point", "value", entry]
+        parts.append(_center(tabular("@{}lllrl@{}", head, rows)))
+    return "\n\n".join(parts)
+
+
+def _terms(pieces: Sequence[str], per_line: int = 3) -> str:
+    """A sum in math; longer than ``per_line`` terms, stacked per_line to a line so the table stays narrow."""
+    if len(pieces) <= per_line:
+        return f"${math(' '.join(pieces))}$"
+    lines = [" ".join(pieces[k : k + per_line]) for k in range(0, len(pieces), per_line)]
+    return "\\begin{tabular}[t]{@{}l@{}}" + " \\\\ ".join(f"${math(line)}$" for line in lines) + "\\end{tabular}"
+
+
+def _mark(text: str) -> str:
+    """An entry name such as ∂y1/∂x1 or (J·v)2 in math: (J \\cdot v)_{2}."""
+    return re.sub(r"\)\s*(\d+)$", r")_{\1}", math(text))
+
+
+def _pass_label(tr: Any, q: int) -> str:
+    """What the pass computes, in LaTeX (the same facts as trace.pass_label)."""
+    graph, sweep = tr.graph, tr.passes[q]
+    if tr.mode == "forward":
+        if sweep.identity:
+            return f"column {q + 1} of $J$: $\\partial/\\partial {name(graph.inputs[q])}$"
+        return "$J\\dot{x}$, one forward pass"
+    if sweep.identity:
+        return f"row {q + 1} of $J$: $\\nabla y_{{{q + 1}}}$"
+    return "$\\bar{y}^{\\top}J$, one reverse pass"
+
+
+def _center(body: str) -> str:
+    return f"\\begin{{center}}\n{body}\n\\end{{center}}"
+
+
+def _finish(graph: Graph, parts: list[str], is_standalone: bool) -> str:
+    body = "\n\n".join(parts)
+    if is_standalone:
+        return standalone(body, "Jacobian by automatic differentiation")
+    return fragment_header(graph) + "\n" + body + "\n"

@@ -1,0 +1,690 @@
+"""On paper: the same sweeps over SymPy expressions instead of numbers.
+
+Without a point, adjac runs its own forward or reverse sweeps (``ad.forward_pass`` and
+``ad.reverse_pass``, which only use ``*`` and ``+``) over the symbols x1, x2, ...; SymPy
+only does the algebra: it keeps the expressions, simplifies the results and prints
+them.  It never differentiates for us.
+
+``linearize`` is the symbolic primal sweep.  It gives the same edges (i, j, c) as
+``ad.linearize``, with c = ∂w_i/∂w_j a formula in the inputs.  Each local partial comes
+from the one primitives table: a rule's paper text (``cos({a})``, ``{b}·{a}^({b}−1)``)
+written in ASCII is an expression in adjac's own language, which ``to_sympy`` reads with
+adjac's grammar (without folding constants, so ``ln(2)`` stays exact).  The symbols
+{w}, {a}, {b} are then replaced by the node's value and arguments.
+
+``values()`` says which SymPy function computes each primitive's value; it holds no
+derivatives (a test checks it against PRIMITIVES' numpy functions).  ``formula`` writes a SymPy expression back in adjac's language (``^``,
+``ln``, ``abs``), so that ``parse`` reads every printed formula back.
+
+SymPy is an optional extra (``pip install 'adjac[symbolic]'``).  It is imported here
+only, and only when a symbolic result is asked for, so numeric runs never load it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import operator
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from lark import Lark
+from lark.exceptions import UnexpectedInput
+
+from . import ad
+from .errors import AdjacError
+from .graph import Const, Graph, format_number
+from .parse import grammar_text
+from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
+
+INSTALL = "pip install 'adjac[symbolic]'"
+SIMPLIFY_LIMIT = 400      # count_ops above which a formula is left as the sweep made it
+EXACT_POWER_LIMIT = 64    # a power of numbers with a larger exponent is taken in doubles, as adjac does
+
+
+class SymbolicUnavailable(AdjacError):
+    """SymPy is not installed; the message says how to install it."""
+
+
+def sympy_module() -> Any:
+    """``import sympy``, or SymbolicUnavailable with the install command."""
+    try:
+        import sympy
+    except ImportError:
+        raise SymbolicUnavailable(
+            f"formulas need SymPy, an optional extra: {INSTALL}\n"
+            "  (or give a point with --at for numbers)") from None
+    return sympy
+
+
+# --- each primitive's value in SymPy ---------------------------------------------------
+@functools.cache
+def values() -> dict[str, Callable[..., Any]]:
+    """PRIMITIVES name -> the SymPy function that computes its value (no derivatives here)."""
+    sp = sympy_module()
+    return {
+        "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
+        "pow": operator.pow, "neg": operator.neg,
+        "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log,
+        "log2": lambda a: sp.log(a, 2), "log10": lambda a: sp.log(a, 10),
+        "sqrt": sp.sqrt, "cbrt": lambda a: sp.real_root(a, 3), "abs": sp.Abs, "sign": sp.sign,
+        "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
+        "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
+        "asinh": sp.asinh, "acosh": sp.acosh, "atanh": sp.atanh,
+        "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
+    }
+
+
+@functools.cache
+def constants() -> dict[str, Any]:
+    """The named constants of the language (CONSTANTS), exactly."""
+    sp = sympy_module()
+    return {"pi": sp.pi, "e": sp.E}
+
+
+# --- adjac text -> SymPy, with adjac's grammar --------------------------------------------
+class _ToSympy:
+    """Lark callbacks that build a SymPy expression during the parse (no tree, no folding).
+
+    The rule aliases are PRIMITIVES names, as in ``parse``; ``names`` maps the text's
+    variables to SymPy objects.  One instance serves every parse, under ``_LOCK``.
+    """
+
+    names: dict[str, Any] = {}  # noqa: RUF012 (set per parse)
+
+    def _apply(self, prim: str, *u: Any) -> Any:
+        return values()[prim](*u)
+
+    def _binary(self, prim: str, c: list[Any]) -> Any:          # [a, operator token, b]
+        return self._apply(prim, c[0], c[2])
+
+    add = functools.partialmethod(_binary, "add")
+    sub = functools.partialmethod(_binary, "sub")
+    mul = functools.partialmethod(_binary, "mul")
+    div = functools.partialmethod(_binary, "div")
+
+    def pow(self, c: list[Any]) -> Any:
+        a, b = c[0], c[2]
+        if a.is_Number and b.is_Number and abs(b) > EXACT_POWER_LIMIT:   # 9^9^9 has 370 million digits
+            with np.errstate(all="ignore"):
+                return number(float(np.power(_float(a), _float(b))))
+        return self._apply("pow", a, b)
+
+    def neg(self, c: list[Any]) -> Any:
+        return self._apply("neg", c[1])
+
+    def pos(self, c: list[Any]) -> Any:
+        return c[1]
+
+    def paren(self, c: list[Any]) -> Any:
+        return c[1]
+
+    def const(self, c: list[Any]) -> Any:
+        sp = sympy_module()
+        text = str(c[0])
+        return sp.Rational(text) if math.isfinite(float(text)) else sp.oo   # 0.1 is 1/10 on paper
+
+    def var(self, c: list[Any]) -> Any:
+        name = str(c[0])
+        if name in self.names:
+            return self.names[name]
+        if name in CONSTANTS:
+            return constants()[name]
+        raise AdjacError(f"{name!r} is not a name in this formula")
+
+    def call(self, c: list[Any]) -> Any:
+        name, args = str(c[0]), c[2]
+        prim = FUNCTIONS.get(name)
+        if prim is None or len(args) != len(PRIMITIVES[prim].partials):
+            raise AdjacError(f"{name}({len(args)} arguments) is not a function of adjac")
+        return self._apply(prim, *args)
+
+    def args(self, c: list[Any]) -> list[Any]:
+        return [c[0]] if len(c) == 1 else [*c[0], c[2]]
+
+    outputs = args
+
+    def start(self, c: list[Any]) -> list[Any]:
+        return c[-1]
+
+    def start_paren(self, c: list[Any]) -> list[Any]:
+        return [*c[-4], c[-2]]
+
+
+_TO_SYMPY = _ToSympy()
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", transformer=_TO_SYMPY, cache=True)
+
+
+def to_sympy(text: str, names: dict[str, Any] | None = None) -> list[Any]:
+    """The outputs of ``text`` (adjac's language) as exact SymPy expressions.
+
+    Unlike ``parse`` this folds nothing, so ``ln(2)`` and ``1/3`` stay exact.  Raises
+    AdjacError if the text is not valid; user input goes through ``parse`` first.
+    """
+    with _LOCK:
+        _TO_SYMPY.names = names or {}
+        try:
+            return _parser().parse(text)  # type: ignore[return-value]
+        except UnexpectedInput as err:
+            raise AdjacError(f"not an expression of adjac at column {err.column}: {text}") from None
+
+
+# --- the local partials, from the table's rules -------------------------------------------
+def rule_text(prim: str, k: int) -> str:
+    """The paper rule of ∂w/∂u_k in adjac's language: ``b*a^(b-1)``."""
+    from .render import ascii_math
+
+    return ascii_math(PRIMITIVES[prim].rules[k]).format(w="w", a="a", b="b")
+
+
+@functools.cache
+def _rule(prim: str, k: int) -> tuple[Any, tuple[Any, ...]]:
+    """The rule as a SymPy expression over placeholders (w, a, b), compiled once."""
+    sp = sympy_module()
+    slots = (sp.Dummy("w"), sp.Dummy("a"), sp.Dummy("b"))
+    (expr,) = to_sympy(rule_text(prim, k), dict(zip("wab", slots)))
+    return expr, slots
+
+
+def partial(prim: str, k: int, w_i: Any, u: Sequence[Any]) -> Any:
+    """c = ∂w/∂u_k of ``prim`` at the expressions w = prim(*u) and u, from the table's rule."""
+    expr, slots = _rule(prim, k)
+    return expr.xreplace(dict(zip(slots, (w_i, *u))))
+
+
+# --- the symbolic primal sweep -------------------------------------------------------------
+def symbols(graph: Graph) -> list[Any]:
+    """One real SymPy symbol per input, named as in the expression."""
+    sp = sympy_module()
+    return [sp.Symbol(name, real=True) for name in graph.inputs]
+
+
+def number(value: float) -> Any:
+    """A double as SymPy: exact for integers and short decimals, nan/oo where not finite."""
+    sp = sympy_module()
+    if math.isnan(value):
+        return sp.nan
+    if math.isinf(value):
+        return sp.oo if value > 0 else -sp.oo
+    return sp.Integer(int(value)) if value == int(value) else sp.Rational(repr(value))
+
+
+def _float(v: Any) -> float:
+    """float(v), inf (with its sign) when v is too large for a double."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.copysign(math.inf, v)
+
+
+def constant(graph: Graph, a: Const) -> Any:
+    """A folded constant, exactly as written (``2*pi``, ``ln(2)``) when its text says so."""
+    start, end = a.span
+    if end > start:
+        try:
+            (exact,) = to_sympy(graph.text[start:end])
+        except (AdjacError, ValueError):
+            exact = None
+        if exact is not None and exact.is_extended_real and exact.is_finite:
+            close = _float(exact)
+            if math.isfinite(a.value) and abs(close - a.value) <= 1e-12 * max(1.0, abs(a.value)):
+                return exact
+    return number(a.value)            # log(-1), 1/0 ...: the double adjac computes
+
+
+def linearize(graph: Graph, x: Sequence[Any] | None = None) -> tuple[list[Any], list[ad.Edge]]:
+    """Symbolic primal sweep: every w_i as a formula, and the edges (i, j, c), c = ∂w_i/∂w_j.
+
+    As in ``ad.linearize``, only active arguments (nodes, not constants) get an edge.
+    """
+    w: list[Any] = list(symbols(graph) if x is None else x)
+    edges: list[ad.Edge] = []
+    value = values()
+    for i, op in enumerate(graph.tape, start=graph.n):
+        u = [constant(graph, a) if isinstance(a, Const) else w[a] for a in op.args]
+        w_i = value[op.prim](*u)
+        w.append(w_i)
+        for k, a in enumerate(op.args):
+            if not isinstance(a, Const):
+                edges.append((i, a, partial(op.prim, k, w_i, u)))
+    return w, edges
+
+
+# --- the sweeps ----------------------------------------------------------------------------
+@dataclass
+class SymbolicReport:
+    """A symbolic run: formulas instead of numbers, in the inputs x1, x2, ..."""
+
+    graph: Graph
+    mode: ad.Mode
+    w: list[Any]                                   # every w_i as a formula
+    values: list[Any]                              # y_k
+    passes: list[ad.Pass]                          # per pass: the raw tangents / adjoints
+    jacobian: list[list[Any]] | None = None        # m × n, simplified
+    seed: tuple[float, ...] | None = None
+    product: list[Any] | None = None               # J·v (m) or vᵀ·J (n), simplified
+    edges: list[ad.Edge] = field(default_factory=list)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)   # (kind, expression, message)
+
+    @property
+    def n_passes(self) -> int:
+        return len(self.passes)
+
+    def formula(self, expr: Any, paper: bool = False) -> str:
+        """expr in adjac's language, for this function's inputs."""
+        return formula(expr, paper, self.graph.inputs)
+
+    def passes_text(self) -> str:
+        if self.seed is not None:
+            return f"{self.mode} mode: 1 pass, seeded ({'J·v' if self.mode == 'forward' else 'vᵀ·J'})"
+        count, per = self.n_passes, "input" if self.mode == "forward" else "output"
+        return f"{self.mode} mode: {count} pass{'es' if count != 1 else ''}, one per {per}"
+
+
+def sweeps(graph: Graph, mode: ad.Mode, seeds: Sequence[Sequence[float]]) -> tuple[list[Any], list[ad.Pass], list[ad.Edge]]:
+    """Linearize once over symbols, then one pass per seed, with the engines of ``ad``."""
+    w, edges = linearize(graph)
+    passes = []
+    for seed in seeds:
+        if mode == "forward":
+            x_dot = {j: number(v) for j, v in enumerate(seed) if v}
+            passes.append(ad.Pass(seed, ad.forward_pass(edges, len(w), x_dot)))  # type: ignore[arg-type]
+        else:
+            w_bar: dict[int, Any] = {}
+            for k, out in enumerate(graph.outputs):          # an output may appear twice
+                if not isinstance(out, Const) and seed[k]:
+                    w_bar[out] = number(seed[k]) + w_bar.get(out, 0)
+            passes.append(ad.Pass(seed, ad.reverse_pass(edges, len(w), w_bar)))  # type: ignore[arg-type]
+    return w, passes, edges
+
+
+def gather(derivatives: list[Any], refs: Sequence[Any]) -> list[Any]:
+    """The derivatives of the given nodes; structural zeros and constants are 0."""
+    sp = sympy_module()
+    return [sp.Integer(0) if isinstance(ref, Const) or derivatives[ref] is None else derivatives[ref] for ref in refs]
+
+
+def compute(graph: Graph, mode: str = "auto", seed: Sequence[float] | None = None) -> SymbolicReport:
+    """The Jacobian as formulas (or J·v / vᵀ·J with a seed), by the chosen mode's passes."""
+    chosen = ad.choose_mode(graph, mode)
+    if seed is not None:
+        seeds: list[Sequence[float]] = [tuple(seed)]
+    else:
+        size = graph.n if chosen == "forward" else graph.m
+        seeds = [tuple(float(j == k) for j in range(size)) for k in range(size)]
+    w, passes, edges = sweeps(graph, chosen, seeds)
+    y = [constant(graph, out) if isinstance(out, Const) else w[out] for out in graph.outputs]
+    report = SymbolicReport(graph, chosen, w, y, passes, seed=None if seed is None else tuple(seed), edges=edges)
+    refs = graph.outputs if chosen == "forward" else range(graph.n)
+    columns = [[simplify(c) for c in gather(p.derivatives, refs)] for p in passes]
+    if seed is not None:
+        report.product = columns[0]
+    elif chosen == "forward":
+        report.jacobian = [[columns[j][k] for j in range(graph.n)] for k in range(graph.m)]
+    else:
+        report.jacobian = columns
+    report.problems = _problems(report)
+    return report
+
+
+def _problems(report: SymbolicReport) -> list[tuple[str, str, str]]:
+    """Each output or derivative that is not finite anywhere (a constant 1/0, ln(-1) ...)."""
+    sp = sympy_module()
+    graph, found = report.graph, []
+    formula = report.formula
+
+    def bad(expr: Any) -> bool:
+        return bool(expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo))
+
+    for k, y in enumerate(report.values):
+        if bad(y):
+            found.append(("value", graph.labels[k], f"y{k + 1} = {graph.labels[k]} is {formula(y)}: not finite"))
+    if report.jacobian is not None:
+        for k, row in enumerate(report.jacobian):
+            for name, c in zip(graph.inputs, row):
+                if bad(c):
+                    found.append(("derivative", graph.labels[k],
+                                  f"∂y{k + 1}/∂{name} of {graph.labels[k]} is {formula(c)}: not finite"))
+    for c in report.product or ():
+        if bad(c):
+            found.append(("derivative", "", f"the seeded product is {formula(c)}: not finite"))
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def simplify(expr: Any) -> Any:
+    """SymPy's simplification, kept only if it stays in adjac's language and is not longer."""
+    sp = sympy_module()
+    size = sp.count_ops(expr)
+    if size > SIMPLIFY_LIMIT:
+        return expr
+    tidy = sp.simplify(expr)
+    if _keeps_meaning(tidy, expr) and sp.count_ops(tidy) <= size:
+        return tidy
+    if expr.is_Add:                   # e.g. a Piecewise for sign(x)^2 in one term: tidy the others
+        tidy = sp.Add(*map(simplify, expr.args))
+        if _keeps_meaning(tidy, expr) and sp.count_ops(tidy) <= size:
+            return tidy
+    return expr
+
+
+def _keeps_meaning(tidy: Any, expr: Any) -> bool:
+    """tidy is writable, and brings in no new root of a base that may be negative.
+
+    SymPy takes roots of negative numbers on the complex principal branch, adjac gives
+    nan: abs(x^(2/3)) is |x|^(2/3) to SymPy but nan to adjac for x < 0.
+    """
+    return writable(tidy) and _roots(tidy) <= _roots(expr)
+
+
+def _roots(expr: Any) -> set[Any]:
+    """The powers a^r in expr with r not an integer and a not known to be nonnegative."""
+    sp = sympy_module()
+    return {p for p in sp.preorder_traversal(expr)
+            if p.is_Pow and not p.exp.is_integer and not p.base.is_nonnegative}
+
+
+# --- SymPy -> adjac's language -------------------------------------------------------------
+_FUNCTION_NAMES = {"sin", "cos", "tan", "exp", "log", "sinh", "cosh", "tanh", "asin", "acos", "atan",
+                   "asinh", "acosh", "atanh", "Abs", "sign"}
+
+
+def writable(expr: Any) -> bool:
+    """True if ``formula`` can write expr: only our operators, functions and real numbers."""
+    sp = sympy_module()
+    for node in sp.preorder_traversal(expr):
+        if node is sp.zoo or node is sp.nan:                  # written 1/0 and 0/0
+            continue
+        if isinstance(node, sp.Function):
+            if type(node).__name__ not in _FUNCTION_NAMES:
+                return False
+        elif not isinstance(node, (sp.Add, sp.Mul, sp.Pow, sp.Symbol, sp.Number, sp.NumberSymbol, sp.Dummy)):
+            return False
+        elif node.is_Number and not node.is_extended_real:
+            return False
+    return True
+
+
+@functools.cache
+def _printer() -> Any:
+    sp = sympy_module()
+    from sympy.printing.str import StrPrinter
+
+    class AdjacPrinter(StrPrinter):  # type: ignore[misc, valid-type]
+        """SymPy's str printer, in adjac's words: ^ for powers, ln, abs, e, 1/0 for infinity."""
+
+        inputs: frozenset[str] = frozenset()
+
+        def _print_Pow(self, expr: Any, rational: bool = False) -> str:
+            return str(super()._print_Pow(expr, rational)).replace("**", "^")
+
+        def _print_log(self, expr: Any) -> str:
+            return f"ln({self._print(expr.args[0])})"
+
+        def _print_Abs(self, expr: Any) -> str:
+            return f"abs({self._print(expr.args[0])})"
+
+        def _print_Exp1(self, expr: Any) -> str:
+            return "exp(1)" if "e" in self.inputs else "e"        # an input may be called e
+
+        def _print_Pi(self, expr: Any) -> str:
+            return "acos(-1)" if "pi" in self.inputs else "pi"
+
+        def _print_Float(self, expr: Any) -> str:
+            return repr(float(expr))
+
+        def _print_Infinity(self, expr: Any) -> str:
+            return "(1/0)"
+
+        def _print_NegativeInfinity(self, expr: Any) -> str:
+            return "(-1/0)"
+
+        _print_ComplexInfinity = _print_Infinity
+
+        def _print_NaN(self, expr: Any) -> str:
+            return "(0/0)"
+
+        def _print_Function(self, expr: Any) -> str:
+            if type(expr).__name__ not in _FUNCTION_NAMES:
+                raise AdjacError(f"{type(expr).__name__} is not a function of adjac")
+            return str(super()._print_Function(expr))
+
+    del sp
+    return AdjacPrinter
+
+
+def formula(expr: Any, paper: bool = False, inputs: Sequence[str] = ()) -> str:
+    """expr in adjac's language (``x2 + cos(x1)``, ``-exp(x1 - x2)``), which ``parse`` reads back.
+
+    ``paper=True`` writes · for products and − for minus, as in lecture notes.  ``inputs``
+    are the function's input names: an input called e or pi makes the constants exp(1), acos(-1).
+    """
+    if not writable(expr):
+        raise AdjacError(f"{expr} has no spelling in adjac's language")
+    # ``**`` in a power's own arguments was already replaced: every "**" left is one power
+    printer = _printer()()
+    printer.inputs = frozenset(inputs)
+    text = str(printer.doprint(expr)).replace("**", "^")
+    return text.replace("*", "·").replace("-", "−") if paper else text
+
+
+def latex(expr: Any) -> str:
+    """The LaTeX of a formula (for ``--format latex``): ``\\cos{\\left(x_{1} \\right)} + x_{2}``."""
+    return str(sympy_module().latex(expr))
+
+
+def latex_jacobian(report: SymbolicReport) -> str:
+    """J (or the seeded product) as one LaTeX matrix, rows outputs and columns inputs."""
+    sp = sympy_module()
+    if report.jacobian is not None:
+        return latex(sp.Matrix(report.jacobian) if report.jacobian and report.graph.n else sp.zeros(report.graph.m, 0))
+    assert report.product is not None
+    matrix = sp.Matrix(report.product)
+    return latex(matrix if report.mode == "forward" else matrix.T)
+
+
+# --- output --------------------------------------------------------------------------------
+def document(report: SymbolicReport, with_trace: bool = False) -> dict[str, Any]:
+    """JSON: the numeric document's keys, with formulas (strings adjac parses) for numbers."""
+    from . import trace as tracing
+    from .render import graph_document
+
+    graph, formula = report.graph, report.formula
+    result: dict[str, Any] = {"point": None, "value": [formula(v) for v in report.values]}
+    if report.product is not None:
+        result["seed"] = list(report.seed or ())
+        result["jvp" if report.mode == "forward" else "vjp"] = [formula(c) for c in report.product]
+    else:
+        assert report.jacobian is not None
+        result["jacobian"] = [[formula(c) for c in row] for row in report.jacobian]
+    if with_trace:
+        result["trace"] = tracing.trace_object(trace(report), formula)
+    wengert = graph_document(graph)["wengert"]                # name and definition of each w_i
+    for entry, w_i in zip(wengert, report.w):
+        entry["formula"] = formula(w_i)
+    return {"variables": list(graph.inputs), "outputs": list(graph.labels), "symbolic": True,
+            "mode": report.mode, "passes": report.n_passes, "wengert": wengert, "results": [result],
+            "warnings": [{"point": None, "node": None, "expression": expression, "kind": kind, "arguments": [],
+                          "message": message} for kind, expression, message in report.problems]}
+
+
+def tables(report: SymbolicReport, unicode: bool, plain: bool = False, with_trace: bool = False) -> list[Any]:
+    """Rich renderables: (the trace, then) a heading and J as formulas (outputs as rows, inputs as columns)."""
+    from rich.text import Text
+
+    from .render import ascii_math, new_table
+
+    graph = report.graph
+    d = "∂" if unicode else "d"
+    fmt = functools.partial(report.formula, paper=unicode)
+    head = Text(f"f({', '.join(graph.inputs)}) = ", style="bold")
+    head.append(Text(", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})"))
+    head.append(Text(f"   ({report.passes_text() if unicode else ascii_math(report.passes_text())})", style="bold"))
+    parts = primal_tables(report, unicode, plain) + (trace_tables(report, unicode, plain) if with_trace else [])
+    table = new_table(plain)
+    labels = [graph.labels[k] if graph.m == 1 else f"y{k + 1} = {graph.labels[k]}" for k in range(graph.m)]
+    if report.product is not None and report.mode == "reverse":                 # vᵀ·J: a row, one entry per input
+        table.add_column("input")
+        table.add_column("vᵀ·J" if unicode else "v^T J", style="bold")
+        for name, c in zip(graph.inputs, report.product):
+            table.add_row(Text(name), Text(fmt(c)))
+        seed = ", ".join(map(format_number, report.seed or ()))
+        return [*parts, head, table, Text(f"seed v = ({seed}) on the outputs")]
+    table.add_column("output")
+    if report.product is not None:
+        table.add_column("J·v" if unicode else "J v", style="bold")
+        for label, c in zip(labels, report.product):
+            table.add_row(Text(label), Text(fmt(c)))
+        seed = ", ".join(map(format_number, report.seed or ()))
+        return [*parts, head, table, Text(f"seed v = ({seed}) on the inputs")]
+    assert report.jacobian is not None
+    for name in graph.inputs:
+        table.add_column(f"{d}/{d}{name}")
+    for label, row in zip(labels, report.jacobian):
+        table.add_row(Text(label), *(Text(fmt(c)) for c in row))
+    return [*parts, head, table]
+
+
+# --- the trace: trace.py's rows, with formulas for numbers ---------------------------------------
+def trace(report: SymbolicReport) -> Any:
+    """The sweeps as a ``trace.Trace``: every value, partial, tangent or adjoint a formula.
+
+    The rows and their chain-rule terms are built by ``trace.assemble``, as for numbers;
+    each tangent or adjoint is simplified in the inputs (ẇ6 = x2 + cos(x1)).
+    """
+    from . import trace as tracing
+
+    sp = sympy_module()
+    cs = [c for _, _, c in report.edges]
+    derivatives = [[None if v is None else simplify(v) for v in p.derivatives] for p in report.passes]
+    seeds = [tuple(float(v) for v in p.seed) for p in report.passes]
+    return tracing.assemble(report.graph, report.mode, (), tuple(report.w), report.edges, cs, seeds, derivatives,
+                            report.seed is None, zero=sp.Integer(0))
+
+
+def primal_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
+    """The Wengert list with each w_i in the inputs: the primal sweep on paper."""
+    from rich.text import Text
+
+    from . import trace as tracing
+    from .render import new_table
+
+    graph = report.graph
+    nt = tracing.Notation(unicode)
+    fmt = functools.partial(report.formula, paper=unicode)
+    outputs = tracing.outputs_by_node(graph)
+    primal = new_table(plain)
+    for header in ("variable", "definition", "in the inputs", ""):
+        primal.add_column(header, overflow="fold")
+    for i in range(len(graph)):
+        role = (["input"] if i < graph.n else []) + [f"output y{k + 1}" for k in outputs.get(i, ())]
+        primal.add_row(Text(f"w{i + 1}"), Text(nt.math(tracing.definition(graph, i))), Text(fmt(report.w[i])),
+                       Text(", ".join(role)))
+    for k, out in enumerate(graph.outputs):
+        if isinstance(out, Const):
+            primal.add_row(Text(f"y{k + 1}"), Text("a constant"), Text(fmt(constant(graph, out))), Text(f"output y{k + 1}"))
+    return [Text("evaluation trace (primal sweep), in the inputs", style="bold"), primal, Text("")]
+
+
+def trace_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
+    """The lecture's pass tables in formulas: one per pass, each tangent or adjoint in the inputs."""
+    from rich.text import Text
+
+    from . import trace as tracing
+    from .render import new_table
+
+    tr = trace(report)
+    nt = tracing.Notation(unicode)
+    fmt = functools.partial(report.formula, paper=unicode)
+    forward = tr.mode == "forward"
+    parts: list[Any] = []
+    for q, sweep in enumerate(tr.passes):
+        parts.append(Text(tracing.pass_heading(tr, q, nt), style="bold"))
+        table = new_table(plain)
+        table.add_column("tangent" if forward else "adjoint")
+        table.add_column(nt.math("rule: Σ ∂wi/∂wj·ẇj" if forward else "rule: Σ w̄i·∂wi/∂wj over successors i"),
+                         overflow="fold")
+        table.add_column("in the inputs", overflow="fold")
+        table.add_column(nt.math("entry of J" if sweep.identity else "entry of J·v" if forward else "entry of vᵀ·J"))
+        for row in sweep.rows:
+            marks = tracing.result_marks(tr, row, q)
+            table.add_row(Text(nt.derivative(tr.mode, row.node), style="bold" if marks else ""),
+                          Text(tracing.equation(tr, row, nt)),
+                          Text(fmt(row.value), style="bold" if marks else "dim" if row.zero else ""),
+                          Text(nt.math(", ".join(marks)), style="bold"))
+        parts += [table, Text("")]
+    return parts
+
+
+# --- LaTeX ---------------------------------------------------------------------------------------
+def latex_document(report: SymbolicReport, is_standalone: bool = False, with_trace: bool = False) -> str:
+    """``--format latex`` without a point: the function, J as formulas, and the sweeps if asked."""
+    from . import latex as tex
+
+    graph = report.graph
+    xs = ", ".join(tex.name(v) for v in graph.inputs)
+    J = f"J_{{f}}({xs})"
+    head = f"In the inputs ({tex.escape(report.passes_text())}):"
+    if report.product is not None:
+        seed = [tex.number(v) for v in report.seed or ()]
+        if report.mode == "forward":                   # J·ẋ, a column
+            body = (f"{J}\\,\\dot{{x}} = {J}{tex.pmatrix([[v] for v in seed])} = "
+                    f"{tex.pmatrix([[latex(c)] for c in report.product])}")
+        else:                                          # ȳᵀ·J, a row
+            body = (f"\\bar{{y}}^{{\\top}} {J} = {tex.pmatrix([seed])} {J} = "
+                    f"{tex.pmatrix([[latex(c) for c in report.product]])}")
+    else:
+        assert report.jacobian is not None
+        ys = ", ".join(f"y_{{{k + 1}}}" for k in range(graph.m))
+        ys, xs_ = (ys if graph.m == 1 else f"({ys})"), (xs if graph.n == 1 else f"({xs})")
+        body = (f"{J} = \\frac{{\\partial {ys}}}{{\\partial {xs_}}} = "
+                f"{tex.pmatrix([[latex(c) for c in row] for row in report.jacobian])}")
+    parts = [tex.function_block(graph), f"{head}\n\\[\n  {body}\n\\]", trace_latex(report, with_trace)]
+    text = "\n\n".join(parts)
+    if is_standalone:
+        return tex.standalone(text, "Jacobian by automatic differentiation")
+    return tex.fragment_header(graph) + "\n" + text + "\n"
+
+
+def trace_latex(report: SymbolicReport, with_passes: bool = True) -> str:
+    """The sweeps as booktabs tabulars: the primal sweep, then (``with_passes``) each pass,
+    every value, tangent or adjoint a formula in the inputs."""
+    from . import latex as tex
+    from . import trace as tracing
+
+    graph = report.graph
+    outputs = tracing.outputs_by_node(graph)
+    rows = []
+    for i in range(len(graph)):
+        role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in outputs.get(i, ())]
+        rows.append([f"$w_{{{i + 1}}}$", f"${tex.math(tracing.definition(graph, i))}$", f"${latex(report.w[i])}$",
+                     ", ".join(role)])
+    parts = ["\\noindent\\textbf{Evaluation trace} (primal sweep), in the inputs:",
+             tex.tabular("@{}llll@{}", ["variable", "definition", "in the inputs", ""], rows)]
+    if not with_passes:
+        return "\n\n".join(parts)
+    tr = trace(report)
+    forward = tr.mode == "forward"
+    for q, sweep in enumerate(tr.passes):
+        heading = tracing.pass_heading(tr, q)                   # "pass 1 of 2: ẇ1 = 1, ẇ2 = 0  (…)"
+        seeds = heading.split(": ", 1)[1].rsplit("  (", 1)[0]
+        parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}}: ${tex.math(seeds)}$")
+        rows = []
+        for row in sweep.rows:
+            marks = tracing.result_marks(tr, row, q)
+            value = latex(row.value)
+            rows.append([f"${tex.math(tracing.Notation().derivative(tr.mode, row.node))}$",
+                         f"${tex.math(tracing.equation(tr, row))}$",
+                         f"$\\mathbf{{{value}}}$" if marks else f"${value}$",
+                         ", ".join(f"${tex.math(m)}$" for m in marks)])
+        head = ["tangent" if forward else "adjoint", "rule", "in the inputs", "entry of $J$"]
+        parts.append(tex.tabular("@{}llll@{}", head, rows))
+    return "\n\n".join(parts)
