@@ -193,6 +193,16 @@ def test_check_without_a_point_or_with_a_seed_is_a_usage_error():
     assert no_point.exit_code == 2 and "--check needs a point" in no_point.stderr
     seeded = run(WORKED, "--at", "1,2", "--seed", "1,0", "--check")
     assert seeded.exit_code == 2 and "--seed" in seeded.stderr
+    for other in (["--format", "latex"], ["--graph"], ["--symbolic"]):
+        result = run(WORKED, "--at", "1,2", "--check", *other)
+        assert result.exit_code == 2 and "--check" in result.stderr, other
+
+
+def test_check_with_trace():
+    table = run(WORKED, "--at", "1,2", "--check", "--trace")
+    assert table.exit_code == 0 and "check at x1 = 1, x2 = 2: PASS" in table.stdout
+    doc = json.loads(run(WORKED, "--at", "1,2", "--check", "--trace", "--format", "json").stdout)
+    assert {"check", "trace", "jacobian"} <= doc["results"][0].keys()
 
 
 def test_constant_function_passes():
