@@ -109,22 +109,39 @@ def diagnose(graph: Graph, X: np.ndarray, indices: Any, per_point: int = 3) -> l
     if indices.size == 0:
         return []
     all_w, all_edges = ad.linearize(graph, X[indices])            # one sweep for all of them
+    # Narrow the search once, over all points together: nodes not finite although their node
+    # arguments are, and partials not finite although their node is (tape order kept).  A long
+    # chain that inherits a nan then costs one vector operation per node, not one per node and point.
+    finite = [np.isfinite(v) for v in all_w]
+    nodes = []
+    for i, op in enumerate(graph.tape, start=graph.n):
+        origin = ~finite[i]
+        for a in op.args:
+            if not isinstance(a, Const):
+                origin = origin & finite[a]
+        if origin.any():
+            nodes.append(i)
+    edges = [edge for edge in all_edges
+             if not np.all(np.isfinite(edge[2].c if isinstance(edge[2], ad.Guarded) else edge[2]))
+             and finite[edge[0]].any()]
     found = []
     for q, p in enumerate(indices):
         here = point_text(graph, X[p])
-        origins = [*_value_problems(graph, all_w, int(p), q, here),
-                   *_partial_problems(graph, all_w, all_edges, int(p), q, here)]
+        origins = [*_value_problems(graph, all_w, int(p), q, here, nodes),
+                   *_partial_problems(graph, all_w, edges, int(p), q, here)]
         found += origins[:per_point] or [Problem(int(p), None, "value", "", (), f"a result is not finite at {here}")]
     return found
 
 
-def _value_problems(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str) -> Iterator[Problem]:
-    """Value origins at point p, which is column q of the linearized arrays."""
+def _value_problems(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str,
+                    nodes: Any = None) -> Iterator[Problem]:
+    """Value origins at point p, which is column q of the linearized arrays, among ``nodes``."""
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const) and not np.isfinite(out.value):
             text = graph.text[out.span[0] : out.span[1]]
             yield Problem(p, None, "value", text, (), f"output y{k + 1} = {text} is the constant {out.value}")
-    for i, op in enumerate(graph.tape, start=graph.n):
+    for i in range(graph.n, len(w)) if nodes is None else nodes:
+        op = graph.tape[i - graph.n]
         value = w[i][q]
         if np.isfinite(value):
             continue
