@@ -86,7 +86,7 @@ def linearize(graph: Graph, x: Any, guard: bool = True) -> tuple[list[np.ndarray
     with np.errstate(all="ignore"):
         for i, op in enumerate(graph.tape, start=graph.n):
             prim = PRIMITIVES[op.prim]
-            u = [np.float64(a.value) if isinstance(a, Const) else w[a] for a in op.args]
+            u = [np.float64(a.value) if isinstance(a, Const) else w[a] for a in op.args]   # float64: x/0 gives inf, not ZeroDivisionError
             w_i = prim.f(*u)
             w.append(w_i)
             if not guard:

@@ -109,7 +109,7 @@ class Points:
             if self.path == "-":
                 raise PointsError(self.name, "", "a Fortran-ordered array cannot be read from a pipe; "
                                                  "save it with np.save(np.ascontiguousarray(X)) or give a file")
-            array = np.load(self.path, mmap_mode="r", allow_pickle=False)
+            array = np.lib.format.open_memmap(self.path, mode="r")      # never unpickles
             for start in range(0, len(array), self.chunk):
                 X = np.asarray(array[start : start + self.chunk], dtype=float)
                 yield from self._finite(X, start)

@@ -19,7 +19,7 @@ import click
 
 from . import __version__
 from .errors import AdjacError, ParseError
-from .graph import Graph
+from .graph import Graph, listing
 from .parse import NAME, parse
 
 EXAMPLES = """\b
@@ -49,7 +49,7 @@ def decimal(text: str, what: str) -> float:
     """A finite decimal number, or a ValueError that says what is wrong with it."""
     s = text.strip()
     if not s:
-        raise ValueError(f"{what} has an empty value")
+        raise ValueError(f"{what}: empty value; give numbers separated by single commas, such as 1,2")
     if not _DECIMAL.match(s):
         low = s.lower().lstrip("+-")
         if low in ("nan", "inf", "infinity"):
@@ -87,6 +87,8 @@ class Point(click.ParamType):
             for f in fields:
                 name, _, v = f.partition("=")
                 name = name.strip()
+                if not name:
+                    self.fail(f"in {text!r}: a name is missing before '='; write x1=1,x2=2", param, ctx)
                 if not NAME.match(name):
                     self.fail(f"{name!r} in {text!r} is not an input name", param, ctx)
                 if name in names:
@@ -206,20 +208,26 @@ class Command(click.Command):
               help="With --format latex: a complete document for pdflatex instead of a fragment.")
 @click.option("--symbolic", is_flag=True,
               help="The Jacobian as formulas in the inputs (the default without --at); needs adjac[symbolic].")
+@click.option("--check", "verify", is_flag=True,
+              help="Also compute J by the other mode and by central differences; exit 1 if they disagree.")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
          seed: tuple[float, ...] | None, points_file: str | None, fmt: str, output: str | None,
          digits: int | None, ascii_only: bool, trace: bool, graph_dot: bool, graph_out: str | None,
-         latex_standalone: bool, symbolic: bool) -> None:
+         latex_standalone: bool, symbolic: bool, verify: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
     header declares the inputs and their order: f(x1, x2) = (...).  Use - to read
     it from standard input.  Without --at, adjac prints the Jacobian as formulas.
 
-    Exit status: 0 results printed; 1 results printed but some are not finite;
-    2 the command line or the expression is wrong.
+    Exit status: 0 results printed; 1 results printed but some are not finite,
+    or --check found a disagreement; 2 the command line or the expression is wrong.
     """
+    if sys.stdout is None:                  # started with stdout closed (>&-): the exit status still counts
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+    if expression == "-" and sys.stdin is None:
+        raise click.UsageError("EXPRESSION is -, but standard input is closed")
     if trace and fmt == "csv":
         raise click.UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
     text = sys.stdin.read() if expression == "-" else expression
@@ -242,12 +250,14 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
             raise click.UsageError(f"--latex-standalone writes LaTeX; it cannot be combined with --format {fmt}")
         fmt = "latex"
     if points_file is not None or fmt == "npy":
-        if trace or graph_dot or graph_out or fmt == "latex" or symbolic:
-            raise click.UsageError("--trace, --graph, --graph-out, --symbolic and latex show single points "
-                                   "or formulas: use --at, not --points or --format npy")
+        if trace or graph_dot or graph_out or fmt == "latex" or symbolic or verify:
+            raise click.UsageError("--trace, --graph, --graph-out, --symbolic, --check and latex work on points "
+                                   "given with --at (or on formulas), not with --points or --format npy")
         _batch(graph, points, points_file, _mode(graph, mode, seed), seed, fmt, output, digits, unicode)
         return
     picture = _picture_format(graph_dot, graph_out, fmt)
+    if verify:
+        _check_usage(graph, points, seed, fmt, symbolic, graph_dot)
     if symbolic or (not points and graph.n):
         if points:
             raise click.UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
@@ -270,13 +280,20 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         shown = report.mode if mode != "auto" or seed is not None else None   # derivatives on nodes when asked
         _picture(graph, report.points, shown, None if seed is None else [seed], digits, unicode, ascii_only,
                  graph_dot, graph_out, picture)
+    checked = None
+    if verify:
+        from .check import check
+
+        checked = check(graph, report.points)
     if not graph_dot:
-        _emit(report, fmt, digits, unicode, trace, latex_standalone)
+        _emit(report, fmt, digits, unicode, trace, latex_standalone, checked)
     for problem in report.problems:
         click.echo(f"adjac: warning: {problem.message}", err=True)
     if report.unexplained:
         click.echo(f"adjac: warning: {report.unexplained} more points have non-finite results", err=True)
-    if report.bad_points:
+    if checked is not None and checked.failed:
+        click.echo("adjac: check failed: the Jacobians disagree (see above)", err=True)
+    if report.bad_points or (checked is not None and checked.failed):
         sys.exit(1)
 
 
@@ -349,10 +366,21 @@ def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, m
         sys.exit(1)
 
 
+def _check_usage(graph: Graph, points: Sequence[PointSpec], seed: Any, fmt: str, symbolic: bool,
+                 graph_dot: bool) -> None:
+    """--check compares numbers at points, for the whole Jacobian, in a format that can show it."""
+    if (not points and graph.n) or symbolic:
+        raise click.UsageError("--check needs a point: add --at with values for " + listing(graph.inputs))
+    if seed is not None:
+        raise click.UsageError("--check verifies the whole Jacobian; leave out --seed")
+    if fmt == "latex" or graph_dot:
+        raise click.UsageError("--check reports in table, json, jsonl or csv; leave out --graph and --format latex")
+
+
 def resolve(graph: Graph, spec: PointSpec) -> list[float]:
     """The point's values in input order, or click.BadParameter saying how to fix it."""
     inputs = graph.inputs
-    listing = ", ".join(inputs) if inputs else "none"
+    names = listing(inputs)
     if spec.names is None:
         if len(spec.values) == len(inputs):
             return list(spec.values)
@@ -363,16 +391,16 @@ def resolve(graph: Graph, spec: PointSpec) -> list[float]:
             hint = f" (decimals use a point: {spec.text.replace(',', '.')})"
         raise click.BadParameter(
             f"{spec.text!r} gives {len(spec.values)} value{'s' if len(spec.values) != 1 else ''}, "
-            f"but the function has {len(inputs)} input{'s' if len(inputs) != 1 else ''} ({listing}){hint}; "
+            f"but the function has {len(inputs)} input{'s' if len(inputs) != 1 else ''} ({names}){hint}; "
             f"give them in that order, or by name such as {inputs[0] if inputs else 'x'}=1",
             param_hint="'--at'")
     unknown = [name for name in spec.names if name not in inputs]
     if unknown:
-        raise click.BadParameter(f"{', '.join(unknown)} in {spec.text!r} is not an input; the inputs are {listing}",
+        raise click.BadParameter(f"{', '.join(unknown)} in {spec.text!r} is not an input; the inputs are {names}",
                                  param_hint="'--at'")
     missing = [name for name in inputs if name not in spec.names]
     if missing:
-        raise click.BadParameter(f"{spec.text!r} gives no value for {', '.join(missing)}; the inputs are {listing}",
+        raise click.BadParameter(f"{spec.text!r} gives no value for {', '.join(missing)}; the inputs are {names}",
                                  param_hint="'--at'")
     given = dict(zip(spec.names, spec.values))
     return [given[name] for name in inputs]
@@ -434,8 +462,8 @@ def _print(parts: Sequence[Any]) -> None:
 
 
 def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, trace: bool = False,
-          standalone: bool = False) -> None:
-    from . import render
+          standalone: bool = False, checked: Any = None) -> None:
+    from . import check, render
 
     if trace:
         from . import trace as tracing
@@ -447,11 +475,15 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, trace: bool 
         doc = render.document(report)
         for p, obj in enumerate(doc["results"] if trace else []):
             obj["trace"] = tracing.trace_object(tracing.build(report, p))
+        for p, obj in enumerate(doc["results"] if checked is not None else []):
+            obj["check"] = check.to_json(checked, p)
         click.echo(json.dumps(doc, allow_nan=False))
     elif fmt == "jsonl":
         warnings = render.warnings_list(report)
         for p in range(len(report.points)):
             obj = render.result_object(report, p)
+            if checked is not None:
+                obj["check"] = check.to_json(checked, p)
             obj["warnings"] = [w for w in warnings if w["point"] == p]
             if trace:
                 obj["trace"] = tracing.trace_object(tracing.build(report, p))
@@ -460,8 +492,12 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, trace: bool 
         import csv
 
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(render.csv_header(report))
-        writer.writerows(render.csv_rows(report, digits))
+        header, rows = render.csv_header(report), list(render.csv_rows(report, digits))
+        if checked is not None:
+            header.append("check")
+            rows = [[*row, checked.verdict(p)] for p, row in enumerate(rows)]
+        writer.writerow(header)
+        writer.writerows(rows)
     else:
         from rich.text import Text
 
@@ -472,6 +508,8 @@ def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, trace: bool 
             if trace:
                 parts += tracing.tables(report, p, digits or 6, unicode, plain=plain)
             parts += render.tables(report, p, digits or 6, unicode, plain=plain)
+            if checked is not None:
+                parts += [Text(line) for line in check.describe(checked, p, digits or 3, unicode=unicode)]
         _print(parts)
 
 

@@ -9,6 +9,7 @@ screen the variables are w1 ... wk, inputs first, as in lecture notes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -133,3 +134,10 @@ def format_number(value: float, digits: int = 17, parenthesize: bool = False) ->
     if parenthesize and text.startswith("-"):
         return f"({text})"
     return text
+
+
+def listing(names: Sequence[str], limit: int = 10) -> str:
+    """'x1, x2, x3' (or 'none'); 'x1, x2, …, x9999 (10000 names)' past ``limit`` names."""
+    if len(names) <= limit:
+        return ", ".join(names) or "none"
+    return f"{', '.join(names[: limit - 2])}, …, {names[-1]} ({len(names)} names)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import _thread
 import functools
+import keyword
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ import numpy as np
 
 from . import fastparse
 from .errors import ParseError
-from .graph import Arg, Const, Graph, Op
+from .graph import Arg, Const, Graph, Op, listing
 from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
 
 if TYPE_CHECKING:                     # lark is imported only when Lark parses (see parse)
@@ -110,8 +111,13 @@ def _explain(err: UnexpectedInput, text: str) -> ParseError:
     if previous is not None and previous.type in ("NUMBER", "RPAR", "NAME") and token.type in ("NAME", "NUMBER", "LPAR"):
         if previous.type == "NUMBER" and previous == "0" and token.type == "NAME" and token.startswith("x"):
             hint = "hexadecimal numbers are not supported; write the number in decimal"
+        elif any(t.type == "NAME" and keyword.iskeyword(t) for t in (previous, token)):
+            word = next(str(t) for t in (previous, token) if t.type == "NAME" and keyword.iskeyword(t))
+            hint = f"'{word}' is Python, not part of adjac's arithmetic"
         elif previous.type == "NAME" and previous in FUNCTIONS:
             hint = f"write {previous}({token}) to call {previous}: arguments go in parentheses"
+        elif previous.type == "RPAR" and token.type == "LPAR":
+            hint = "write )*( for a product: adjac needs an explicit *"
         else:
             hint = f"write {previous}*{token} for a product: adjac needs an explicit *"
     if token.type == "HEADER":
@@ -271,7 +277,7 @@ class _Builder:
             if name in FUNCTIONS:
                 raise ParseError(f"{name} is a function: call it as {name}(...)", self.text, tok.column, tok.line)
             if self.declared is not None:
-                hint = _suggest(name, self.declared) + f"declared inputs: {', '.join(self.declared) or 'none'}"
+                hint = _suggest(name, self.declared) + f"declared inputs: {listing(self.declared)}"
                 raise ParseError(f"{name!r} is not an input of {self.declared_by}", self.text, tok.column, tok.line, hint)
             node = self.ids[name] = self._node(None, (), (tok.start_pos, tok.end_pos), 0)
         return node, tok.start_pos, tok.end_pos

@@ -120,25 +120,47 @@ def diagnose(graph: Graph, X: np.ndarray, indices: Any, per_point: int = 3) -> l
     is (a kink such as sqrt at 0).  Nodes that merely inherit a non-finite argument are
     not origins and are not reported.
     """
+    indices = np.asarray(indices, dtype=int)
+    if indices.size == 0:
+        return []
+    all_w, all_edges = ad.linearize(graph, X[indices])            # one sweep for all of them
+    # Narrow the search once, over all points together: nodes not finite although their node
+    # arguments are, and partials not finite although their node is (tape order kept).  A long
+    # chain that inherits a nan then costs one vector operation per node, not one per node and point.
+    finite = [np.isfinite(v) for v in all_w]
+    nodes = []
+    for i, op in enumerate(graph.tape, start=graph.n):
+        origin = ~finite[i]
+        for a in op.args:
+            if not isinstance(a, Const):
+                origin = origin & finite[a]
+        if origin.any():
+            nodes.append(i)
+    edges = [edge for edge in all_edges
+             if not np.all(np.isfinite(edge[2].c if isinstance(edge[2], ad.Guarded) else edge[2]))
+             and finite[edge[0]].any()]
     found = []
-    for p in indices:
-        w, edges = ad.linearize(graph, X[p])
+    for q, p in enumerate(indices):
         here = point_text(graph, X[p])
-        origins = [*_value_problems(graph, w, int(p), here), *_partial_problems(graph, w, edges, int(p), here)]
+        origins = [*_value_problems(graph, all_w, int(p), q, here, nodes),
+                   *_partial_problems(graph, all_w, edges, int(p), q, here)]
         found += origins[:per_point] or [Problem(int(p), None, "value", "", (), f"a result is not finite at {here}")]
     return found
 
 
-def _value_problems(graph: Graph, w: list[np.ndarray], p: int, here: str) -> Iterator[Problem]:
+def _value_problems(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str,
+                    nodes: Any = None) -> Iterator[Problem]:
+    """Value origins at point p, which is column q of the linearized arrays, among ``nodes``."""
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const) and not np.isfinite(out.value):
             text = graph.text[out.span[0] : out.span[1]]
             yield Problem(p, None, "value", text, (), f"output y{k + 1} = {text} is the constant {out.value}")
-    for i, op in enumerate(graph.tape, start=graph.n):
-        value = w[i][0]
+    for i in range(graph.n, len(w)) if nodes is None else nodes:
+        op = graph.tape[i - graph.n]
+        value = w[i][q]
         if np.isfinite(value):
             continue
-        args = tuple(float(a.value if isinstance(a, Const) else w[a][0]) for a in op.args)
+        args = tuple(float(a.value if isinstance(a, Const) else w[a][q]) for a in op.args)
         source = graph.source(i)
         if not all(np.isfinite(args)):
             for a in op.args:
@@ -158,17 +180,19 @@ def _value_problems(graph: Graph, w: list[np.ndarray], p: int, here: str) -> Ite
                       f"{source} is {value} at {here}, with argument{plural} {_args_text(args)} ({why})")
 
 
-def _partial_problems(graph: Graph, w: list[np.ndarray], edges: list[ad.Edge], p: int, here: str) -> Iterator[Problem]:
+def _partial_problems(graph: Graph, w: list[np.ndarray], edges: list[ad.Edge], p: int, q: int,
+                      here: str) -> Iterator[Problem]:
     for i, j, c in edges:
         value = c.c if isinstance(c, ad.Guarded) else c
-        if np.all(np.isfinite(value)) or not np.isfinite(w[i][0]):
+        value = value[q] if np.ndim(value) else value
+        if np.isfinite(value) or not np.isfinite(w[i][q]):
             continue                                   # fine, or already a value problem
         op = graph.tape[i - graph.n]
-        args = tuple(float(a.value if isinstance(a, Const) else w[a][0]) for a in op.args)
+        args = tuple(float(a.value if isinstance(a, Const) else w[a][q]) for a in op.args)
         source = graph.source(i)
         domain = PRIMITIVES[op.prim].domain
         yield Problem(p, i, "derivative", source, args,
-                      f"the derivative of {source} with respect to {graph.source(j)} is {np.ravel(value)[0]} at {here}: "
+                      f"the derivative of {source} with respect to {graph.source(j)} is {value} at {here}: "
                       f"{op.prim} has no finite derivative at argument {_args_text(args)}"
                       + (f" (it needs {domain})" if domain else ""))
 

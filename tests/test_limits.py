@@ -1,0 +1,166 @@
+"""Limits that hold: depth 100 000, 1 MB of text, 10 000 inputs or outputs, constant towers.
+
+These assert results, not times (benchmarks/limits.py prints the timings).  Where a
+regression could hang or eat memory, the command runs in a subprocess with a timeout
+as a hang guard and its peak memory is checked afterwards.
+"""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from autodiff_cli import jacobian, parse
+from autodiff_cli.check import check
+from autodiff_cli.cli import main
+
+DEPTH = 100_000
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def run_process(args, stdin_text, timeout=300):
+    """The installed command in a subprocess; returns (exit code, stdout, stderr)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "autodiff_cli", *args], input=stdin_text, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+    return done.returncode, done.stdout, done.stderr
+
+
+def children_peak_mb():
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+@pytest.fixture(scope="module")
+def sin_nest():
+    return parse("sin(" * DEPTH + "x" + ")" * DEPTH)
+
+
+def test_nesting_depth_100000_of_calls(sin_nest):
+    assert len(sin_nest) == DEPTH + 1
+    v, d = 0.5, 1.0
+    for _ in range(DEPTH):                    # d/dx sin(sin(...)) = Π cos(w_k)
+        v, d = np.sin(v), d * np.cos(v)
+    for mode in ("forward", "reverse"):
+        y, J = jacobian(sin_nest, [0.5], mode)
+        assert y[0] == pytest.approx(v, rel=1e-12)
+        assert J[0, 0] == pytest.approx(d, rel=1e-9)
+
+
+def test_check_at_depth_100000(sin_nest):
+    assert check(sin_nest, [[0.5]]).verdict(0) == "pass"
+
+
+def test_nesting_depth_100000_of_parentheses_and_minus_signs():
+    parens = parse("(" * DEPTH + "x" + ")" * DEPTH)
+    assert len(parens) == 1 and parens.outputs == (0,)
+    minus = parse("-" * DEPTH + "x")          # an even number of minus signs
+    assert len(minus) == DEPTH + 1
+    assert jacobian(minus, [3.0], "reverse")[1][0, 0] == 1.0
+
+
+def test_deep_unclosed_parentheses_are_a_short_clear_error():
+    result = run("(" * DEPTH + "x")
+    assert result.exit_code == 2
+    assert "ends too early: expected" in result.stderr and "')'" in result.stderr
+    assert len(result.stderr) < 1000                  # the line is cut to a window around the caret
+
+
+def test_error_deep_inside_a_long_line_puts_the_caret_under_it():
+    text = "sin(" * 1000 + "sinn(x)" + ")" * 1000
+    result = run(text, "--at", "1")
+    assert result.exit_code == 2
+    assert "unknown function 'sinn' at column 4001" in result.stderr
+    shown, caret = result.stderr.splitlines()[-3:-1]
+    assert shown[caret.index("^") :].startswith("sinn(x)")
+    assert "did you mean sin?" in result.stderr
+
+
+def test_no_point_at_depth_100000_answers_without_a_traceback():
+    # without --at the command gives formulas (SymPy, optional): a result or a clear message
+    code, out, err = run_process(["-"], "sin(" * DEPTH + "x" + ")" * DEPTH)
+    assert code in (0, 1, 2) and "Traceback" not in err
+    assert out or err.strip()
+
+
+def test_one_megabyte_of_text_in_a_subprocess():
+    terms, k, size = [], 0, 0
+    while size < 1_000_000:
+        k += 1
+        terms.append(f"x*{k}")
+        size += len(terms[-1]) + 1
+    text = "+".join(terms)
+    assert len(text) >= 1_000_000
+    code, out, err = run_process(["-", "--at", "0.5", "--format", "json"], text)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["results"][0]["jacobian"] == [[float(k * (k + 1) // 2)]]
+    assert children_peak_mb() < 1500                  # bounded: a few hundred MB in practice
+
+
+def test_ten_thousand_inputs():
+    names = [f"x{k}" for k in range(10_000)]
+    text = f"f({', '.join(names)}) = " + " + ".join(f"{k % 7}*{name}" for k, name in enumerate(names))
+    result = run(text, "--at", ",".join(["1"] * 10_000), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    J = json.loads(result.stdout)["results"][0]["jacobian"]
+    assert J == [[float(k % 7) for k in range(10_000)]]
+
+
+def test_ten_thousand_inputs_with_the_wrong_number_of_values_gives_a_short_message():
+    text = " + ".join(f"x{k}" for k in range(10_000))
+    result = run(text, "--at", "1,2")
+    assert result.exit_code == 2
+    assert "10000 inputs (x0, x1," in result.stderr and "(10000 names)" in result.stderr
+    assert len(result.stderr) < 1000
+
+
+def test_ten_thousand_outputs_with_check():
+    text = ", ".join(f"{k}*x" for k in range(10_000))
+    result = run(text, "--at", "2", "--check", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    r = json.loads(result.stdout)["results"][0]
+    assert r["jacobian"] == [[float(k)] for k in range(10_000)]
+    assert r["check"]["verdict"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2^2^2^2", 65536.0),
+        ("2^2^2^2^2", float("inf")),                  # 2^65536: a double overflows at once
+        ("2^2^2^2^2^2", float("inf")),
+        ("9**9**9**9", float("inf")),
+        ("(2^2^2^2^2^2)^0", 1.0),
+        ("10^-400", 0.0),
+    ],
+)
+def test_constant_towers_are_doubles_not_big_integers(text, value):
+    graph = parse(text)
+    assert graph.n == 0 and len(graph.tape) == 0
+    assert graph.outputs[0].value == value
+
+
+def test_constant_tower_times_x_finishes_and_says_why_it_is_not_finite():
+    code, out, err = run_process(["9**9**9**9 * x + 2^2^2^2^2^2^2^2^2^2", "--at", "1", "--format", "json"], "",
+                                 timeout=60)
+    assert code == 1
+    assert json.loads(out)["results"][0]["value"] == [None]
+    assert "is the constant inf" in err
+
+
+def test_many_bad_points_are_diagnosed_up_to_a_bound():
+    args = ["log(x)"]
+    for k in range(50):
+        args += ["--at", str(-1 - k)]
+    result = run(*args)
+    assert result.exit_code == 1
+    assert result.stderr.count("log needs argument > 0") == 10
+    assert "40 more points have non-finite results" in result.stderr
