@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -593,3 +594,15 @@ def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, u
     for _, _, message in report.problems:
         click.echo(f"adjac: warning: {message}", err=True)
     return bool(report.problems)
+
+
+def run() -> None:
+    """The console entry point: ``main``, ending quietly when the reader of a pipe goes away.
+
+    With SIGPIPE at its default, ``adjac ... --points big.csv | head`` stops the way
+    ``cat`` does (killed by the signal, status 141 in the shell), instead of click
+    turning the broken pipe into exit status 1, which means "results not finite".
+    """
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    main(prog_name="adjac")

@@ -8,6 +8,9 @@ import csv
 import io
 import json
 import math
+import signal
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -498,3 +501,22 @@ def test_an_ascii_stdout_gets_an_ascii_table(args):
     assert result.exit_code == 0, (result.exception, result.stderr)
     assert result.stdout.isascii()
     assert "y1 = x1*x2 + sin(x1)" in result.stdout or "w3" in result.stdout
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGPIPE"), reason="no SIGPIPE on this platform")
+def test_a_reader_that_goes_away_ends_the_run_quietly_like_cat(tmp_path):
+    # `adjac ... | head -1`: the broken pipe must not become exit status 1 ("not finite"),
+    # nor a traceback; the process ends by SIGPIPE, as cat and seq do.
+    points = tmp_path / "points.csv"
+    points.write_text("".join(f"{k},{k + 1}\n" for k in range(200_000)))
+    adjac = subprocess.Popen(
+        [sys.executable, "-m", "autodiff_cli", "x1*x2 + sin(x1), exp(x1-x2)", "--points", str(points),
+         "--format", "csv"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert adjac.stdout is not None and adjac.stderr is not None
+    first = adjac.stdout.readline()
+    adjac.stdout.close()                                   # the reader goes away
+    stderr = adjac.stderr.read()
+    assert adjac.wait(timeout=60) == -signal.SIGPIPE
+    assert first.startswith(b"x1,x2,")
+    assert stderr == b""
