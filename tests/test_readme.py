@@ -3,8 +3,8 @@
 The README's console blocks are real output; this keeps them true.  Each command runs
 in a shell (pipes, echo and stdin as written) in a scratch directory, with the adjac of
 this environment first on PATH; stdout and then stderr are compared with the lines
-under the command, trailing blanks ignored.  Output that starts with a line "..." is
-an excerpt: its other lines must appear, in a row, somewhere in the output.
+under the command, trailing blanks ignored.  Output with lines "..." is an excerpt:
+the runs of lines between them must appear in the output, in that order.
 """
 
 import os
@@ -42,8 +42,17 @@ def test_readme_example(command, shown, tmp_path):
     env.pop("FORCE_COLOR", None)
     ran = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     actual, expected = _normal(ran.stdout) + _normal(ran.stderr), _normal(shown)
-    if expected[:1] == ["..."]:                       # an excerpt: these lines, in a row, somewhere
-        run = expected[1:]
-        assert any(actual[k : k + len(run)] == run for k in range(len(actual))), "\n".join(actual)
-    else:
+    if "..." not in expected:
         assert actual == expected
+        return
+    runs, run = [], []                                # an excerpt: the runs between "..." lines
+    for line in [*expected, "..."]:                   # appear in the output, in this order
+        if line == "...":
+            runs, run = [*runs, run] if run else runs, []
+        else:
+            run.append(line)
+    at = 0
+    for run in runs:
+        found = next((k for k in range(at, len(actual)) if actual[k : k + len(run)] == run), None)
+        assert found is not None, "not in the output:\n" + "\n".join(run)
+        at = found + len(run)
