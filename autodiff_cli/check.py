@@ -414,11 +414,8 @@ def describe(result: Check, p: int, digits: int = 3, limit: int = 10, unicode: b
     if not unicode:
         from .render import ascii_math
 
-        lines = [ascii_math(line).translate(_ASCII) for line in lines]
+        lines = [ascii_math(line) for line in lines]
     return lines
-
-
-_ASCII = str.maketrans({"ε": "eps", "±": "+/-"})
 
 
 def to_json(result: Check, p: int) -> dict[str, Any]:

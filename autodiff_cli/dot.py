@@ -23,6 +23,7 @@ import numpy as np
 from . import ad
 from .graph import Const, Graph, format_number
 from .primitives import PRIMITIVES
+from .render import ascii_math
 from .report import point_text
 from .trace import _partial_rule as partial_rule  # the rule text is built once, in trace.py
 
@@ -31,10 +32,6 @@ FORMATS = ("svg", "png", "pdf")          # what --graph-out renders with dot
 INSTALL_HINT = ("Graphviz's dot program is not installed: install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz; Fedora: dnf install graphviz; macOS: brew install graphviz), "
                 "or use --graph to print the DOT text and render it elsewhere")
-
-_ASCII = str.maketrans({"·": "*", "−": "-", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "∂": "d",
-                        "…": "...", "ᵀ": "^T"})
-
 
 class RenderError(Exception):
     """dot is missing or failed; str(err) says what to do."""
@@ -64,7 +61,7 @@ def to_dot(graph: Graph, x: Sequence[float] | np.ndarray | None = None, mode: ad
     ``seeds`` (default: the unit vectors, i.e. the whole Jacobian).
     """
     number = lambda v: format_number(float(v), digits)
-    plain = (lambda s: s) if unicode else (lambda s: s.translate(_ASCII))
+    plain = (lambda s: s) if unicode else ascii_math
     w: list[Any] | None = None
     edges: list[ad.Edge] = []
     if x is not None:

@@ -175,10 +175,12 @@ def _label(graph: Graph, k: int, limit: int = 40) -> str:
     return label if graph.m == 1 else f"y{k + 1} = {label}"
 
 
+# The one ASCII spelling of the notation every printer uses (tables, trace, DOT, --check).
 _ASCII = str.maketrans({"·": "*", "−": "-", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "ᵀ": "^T",
-                        "∂": "d", "…": "..."})
+                        "∂": "d", "…": "...", "ε": "eps", "±": "+/-", "∇": "grad ", "Σ": "sum",
+                        "\u0307": "_dot", "\u0304": "_bar"})      # combining marks: ẇ4 → w_dot4, w̄4 → w_bar4
 
 
 def ascii_math(text: str) -> str:
-    """The plain-ASCII spelling of our math notation, for non-UTF-8 terminals."""
+    """The plain-ASCII spelling of our math notation, for non-UTF-8 terminals and --ascii."""
     return text.translate(_ASCII)

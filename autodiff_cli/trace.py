@@ -262,8 +262,6 @@ class Notation:
             return text
         from .render import ascii_math
 
-        for mark, plain in ((f"w{DOT}", "w_dot"), (f"w{BAR}", "w_bar"), ("∇", "grad "), ("Σ", "sum")):
-            text = text.replace(mark, plain)
         return ascii_math(text)
 
 
