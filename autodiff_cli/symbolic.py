@@ -610,10 +610,9 @@ def trace_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> 
         parts.append(Text(tracing.pass_heading(tr, q, nt), style="bold"))
         table = new_table(plain)
         table.add_column("tangent" if forward else "adjoint")
-        table.add_column(nt.math("rule: Σ ∂wi/∂wj·ẇj" if forward else "rule: Σ w̄i·∂wi/∂wj over successors i"),
-                         overflow="fold")
+        table.add_column(tracing.rule_heading(tr.mode, nt), overflow="fold")
         table.add_column("in the inputs", overflow="fold")
-        table.add_column(nt.math("entry of J" if sweep.identity else "entry of J·v" if forward else "entry of vᵀ·J"))
+        table.add_column(tracing.entry_heading(tr.mode, sweep.identity, nt))
         for row in sweep.rows:
             marks = tracing.result_marks(tr, row, q)
             table.add_row(Text(nt.derivative(tr.mode, row.node), style="bold" if marks else ""),

@@ -490,11 +490,10 @@ def pass_table(trace: Trace, q: int, nt: Notation, digits: int, plain: bool, sta
 
     table = _new_table(plain)
     table.add_column("tangent" if forward else "adjoint")
-    table.add_column(nt.math(f"rule: Σ ∂wi/∂wj·w{DOT}j" if forward else f"rule: Σ w{BAR}i·∂wi/∂wj over successors i"),
-                     overflow="fold", min_width=widest(rules))
+    table.add_column(rule_heading(trace.mode, nt), overflow="fold", min_width=widest(rules))
     table.add_column("at this point", overflow="fold", min_width=widest(numbers))
     table.add_column("value", justify="right")
-    table.add_column(nt.math("entry of J" if sweep.identity else "entry of J·v" if forward else "entry of vᵀ·J"))
+    table.add_column(entry_heading(trace.mode, sweep.identity, nt))
     join = "\n" if stacked else " "
     for row, rule, at in zip(sweep.rows, rules, numbers):
         marks = result_marks(trace, row, q)
@@ -504,6 +503,18 @@ def pass_table(trace: Trace, q: int, nt: Notation, digits: int, plain: bool, sta
                       Text(join.join(rule)), Text(join.join(at)),
                       Text(format_number(value, digits), style=style), Text(nt.math(", ".join(marks)), style="bold"))
     return table
+
+
+def rule_heading(mode: str, nt: Notation) -> str:
+    """The head of a pass table's rule column: the chain rule the rows spell out."""
+    if mode == "forward":
+        return nt.math(f"rule: Σ ∂wi/∂wj·w{DOT}j")
+    return nt.math(f"rule: Σ w{BAR}i·∂wi/∂wj over successors i")
+
+
+def entry_heading(mode: str, identity: bool, nt: Notation) -> str:
+    """The head of a pass table's last column: what a marked value is an entry of."""
+    return nt.math("entry of J" if identity else "entry of J·v" if mode == "forward" else "entry of vᵀ·J")
 
 
 def _terminal_width() -> int:
