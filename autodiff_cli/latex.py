@@ -287,7 +287,7 @@ def trace_latex(report: Report, p: int, digits: int = 6) -> str:
     for i in range(len(graph)):
         role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in tr.outputs_at(i)]
         at = tracing.definition_at(tr, i, digits)
-        rows.append([f"$w_{{{i + 1}}}$", f"${math(tracing.definition(graph, i))}$", f"${math(at)}$" if at else "",
+        rows.append([f"$w_{{{i + 1}}}$", f"${math(graph.definition(i))}$", f"${math(at)}$" if at else "",
                      f"${number(tr.w[i], digits)}$", ", ".join(role)])
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const):

@@ -586,7 +586,7 @@ def primal_tables(report: SymbolicReport, unicode: bool, plain: bool = False) ->
         primal.add_column(header, overflow="fold")
     for i in range(len(graph)):
         role = (["input"] if i < graph.n else []) + [f"output y{k + 1}" for k in outputs.get(i, ())]
-        primal.add_row(Text(f"w{i + 1}"), Text(nt.math(tracing.definition(graph, i))), Text(fmt(report.w[i])),
+        primal.add_row(Text(f"w{i + 1}"), Text(nt.math(graph.definition(i))), Text(fmt(report.w[i])),
                        Text(", ".join(role)))
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const):
@@ -664,7 +664,7 @@ def trace_latex(report: SymbolicReport, with_passes: bool = True) -> str:
     rows = []
     for i in range(len(graph)):
         role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in outputs.get(i, ())]
-        rows.append([f"$w_{{{i + 1}}}$", f"${tex.math(tracing.definition(graph, i))}$", f"${latex(report.w[i])}$",
+        rows.append([f"$w_{{{i + 1}}}$", f"${tex.math(graph.definition(i))}$", f"${latex(report.w[i])}$",
                      ", ".join(role)])
     parts = ["\\noindent\\textbf{Evaluation trace} (primal sweep), in the inputs:",
              tex.tabular("@{}llll@{}", ["variable", "definition", "in the inputs", ""], rows)]

@@ -34,7 +34,7 @@ for partials, ``show`` for definitions), with {w}, {a}, {b} filled in.
 
 Text for any printer (Unicode; ``Notation(unicode=False)`` gives w_dot4, w_bar4, *, -):
 
-    definition(graph, i) / definition_at(trace, i)    "sin(w1)" / "sin(1)"
+    graph.definition(i) / definition_at(trace, i)     "sin(w1)" / "sin(1)"
     equation_terms(trace, row) / ..._at(trace, row, q) ["w̄3·cos(w1)", "+ w̄4·w2"] / ["1·cos(1)", "+ 1·2"]
     equation(...) / equation_at(...)                   the same joined: "w̄3·cos(w1) + w̄4·w2"
     pass_heading, pass_label, result_marks             "pass 1 of 2: w̄6 = 1, w̄7 = 0  (row 1 of J: ∇y1)"
@@ -219,13 +219,6 @@ def partial_at(trace: Trace, term: Term, digits: int = 6) -> str:
     return _fill(prim.rules[term.k], _slots(graph, term.i, _number(trace.w, digits)))
 
 
-def definition(graph: Graph, i: int) -> str:
-    """w_i's definition on paper, from Prim.show: ``x1``, ``w1·w2``, ``sin(w1)``."""
-    if i < graph.n:
-        return graph.inputs[i]
-    return _fill(PRIMITIVES[graph.tape[i - graph.n].prim].show, _slots(graph, i, _name(graph)))
-
-
 def definition_at(trace: Trace, i: int, digits: int = 6) -> str:
     """The definition with the point's numbers: ``sin(1)``, ``1·2``; empty for inputs."""
     graph = trace.graph
@@ -407,7 +400,7 @@ def trace_object(trace: Trace, number: Any = None) -> dict[str, Any]:
     number = number or json_number
 
     graph = trace.graph
-    nodes = [{"name": f"w{i + 1}", "definition": definition(graph, i), "value": number(trace.w[i]),
+    nodes = [{"name": f"w{i + 1}", "definition": graph.definition(i), "value": number(trace.w[i]),
               "input": graph.inputs[i] if i < graph.n else None,
               "outputs": [f"y{k + 1}" for k in trace.outputs_at(i)]} for i in range(len(graph))]
     passes = []
@@ -448,7 +441,7 @@ def tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = Fal
     for i in range(len(graph)):
         role = ["input"] if i < graph.n else []
         role += [f"output y{k + 1}" for k in trace.outputs_at(i)]
-        primal.add_row(Text(f"w{i + 1}"), Text(nt.math(definition(graph, i))),
+        primal.add_row(Text(f"w{i + 1}"), Text(nt.math(graph.definition(i))),
                        Text(nt.math(definition_at(trace, i, digits))), num(trace.w[i]), Text(", ".join(role)))
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const):
