@@ -53,18 +53,18 @@ class Graph:
         """The number of Wengert variables, inputs included."""
         return len(self.inputs) + len(self.tape)
 
-    def name(self, arg: Arg, style: str = "w{}") -> str:
+    def name(self, arg: Arg) -> str:
         """How an argument is written: ``w4`` (1-based) or the constant's value."""
         if isinstance(arg, Const):
             return format_number(arg.value, parenthesize=True)
-        return style.format(arg + 1)
+        return f"w{arg + 1}"
 
-    def definition(self, i: int, style: str = "w{}") -> str:
+    def definition(self, i: int) -> str:
         """The right-hand side of w_i on paper: ``x1`` for inputs, else ``w1·w2``."""
         if i < self.n:
             return self.inputs[i]
         op = self.tape[i - self.n]
-        names = dict(zip("ab", (self.name(a, style) for a in op.args)))
+        names = dict(zip("ab", (self.name(a) for a in op.args)))
         return PRIMITIVES[op.prim].show.format(**names)
 
     def source(self, i: int, limit: int = 60) -> str:
@@ -125,7 +125,7 @@ def snippet(text: str, start: int, end: int, limit: int = 60) -> str:
 
 def format_number(value: float, digits: int = 17, parenthesize: bool = False) -> str:
     """Shortest text that reads back as the same double (or ``digits`` significant)."""
-    if value == int(value) if abs(value) < 1e16 else False:
+    if abs(value) < 1e16 and value == int(value):
         text = str(int(value))
     elif digits >= 17:
         text = repr(float(value))
