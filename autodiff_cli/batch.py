@@ -513,12 +513,7 @@ class Summary:
     def warnings(self) -> list[dict[str, Any]]:
         from . import render
 
-        found = [render.warning_object(self.report, p) for p in self.problems] if self.report else []
-        more = self.unexplained
-        if more > 0:
-            found.append({"point": None, "node": None, "expression": "", "kind": "value", "arguments": [],
-                          "message": f"{more} more point{'s' if more > 1 else ''} with non-finite results"})
-        return found
+        return render.warnings_list(self)
 
 
 def run(graph: Graph, chunks: Iterable[np.ndarray], mode: str, seed: Any, sink: Sink,

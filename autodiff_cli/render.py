@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .graph import Graph, format_number
 from .report import Problem, Report, point_text
+
+if TYPE_CHECKING:
+    from .batch import Summary
 
 
 # --- machine formats -----------------------------------------------------------------
@@ -43,7 +46,8 @@ def result_object(report: Report, p: int) -> dict[str, Any]:
     return obj
 
 
-def warning_object(report: Report, problem: Problem) -> dict[str, Any]:
+def warning_object(report: Any, problem: Problem) -> dict[str, Any]:
+    """The JSON warning for one problem (everything needed is in ``problem``)."""
     return {
         "point": problem.point,
         "node": None if problem.node is None else f"w{problem.node + 1}",
@@ -54,7 +58,9 @@ def warning_object(report: Report, problem: Problem) -> dict[str, Any]:
     }
 
 
-def warnings_list(report: Report) -> list[dict[str, Any]]:
+def warnings_list(report: Report | Summary) -> list[dict[str, Any]]:
+    """The JSON warnings of a run (a Report, or batch.Summary for many chunks): one per
+    traced problem, and one counting the points with non-finite results not traced."""
     found = [warning_object(report, problem) for problem in report.problems]
     more = report.unexplained
     if more > 0:
