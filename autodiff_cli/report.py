@@ -55,13 +55,15 @@ class Report:
         return len(self.passes)
 
     def passes_text(self) -> str:
-        """'reverse mode: 2 passes, one per output'."""
-        count = self.n_passes
-        per = "input" if self.mode == "forward" else "output"
-        if self.seed is not None:
-            what = "J·v" if self.mode == "forward" else "vᵀ·J"
-            return f"{self.mode} mode: 1 pass, seeded ({what})"
-        return f"{self.mode} mode: {count} pass{'es' if count != 1 else ''}, one per {per}"
+        return passes_text(self.mode, self.n_passes, self.seed is not None)
+
+
+def passes_text(mode: str, count: int, seeded: bool) -> str:
+    """'reverse mode: 2 passes, one per output', or 'forward mode: 1 pass, seeded (J·v)'."""
+    if seeded:
+        return f"{mode} mode: 1 pass, seeded ({'J·v' if mode == 'forward' else 'vᵀ·J'})"
+    per = "input" if mode == "forward" else "output"
+    return f"{mode} mode: {count} pass{'es' if count != 1 else ''}, one per {per}"
 
 
 def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, problems: int = 10,

@@ -39,6 +39,7 @@ from .errors import AdjacError
 from .graph import Const, Graph, format_number
 from .parse import grammar_text
 from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
+from .report import passes_text
 
 INSTALL = "pip install 'adjac[symbolic]'"
 SIMPLIFY_LIMIT = 400      # count_ops above which a formula is left as the sweep made it
@@ -283,10 +284,7 @@ class SymbolicReport:
         return formula(expr, paper, self.graph.inputs)
 
     def passes_text(self) -> str:
-        if self.seed is not None:
-            return f"{self.mode} mode: 1 pass, seeded ({'J·v' if self.mode == 'forward' else 'vᵀ·J'})"
-        count, per = self.n_passes, "input" if self.mode == "forward" else "output"
-        return f"{self.mode} mode: {count} pass{'es' if count != 1 else ''}, one per {per}"
+        return passes_text(self.mode, self.n_passes, self.seed is not None)
 
 
 def sweeps(graph: Graph, mode: ad.Mode, seeds: Sequence[Sequence[float]]) -> tuple[list[Any], list[ad.Pass], list[ad.Edge]]:
