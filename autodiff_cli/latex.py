@@ -297,8 +297,7 @@ def trace_latex(report: Report, p: int, digits: int = 6) -> str:
              _center(tabular("@{}lllrl@{}", ["variable", "definition", "at this point", "value", ""], rows))]
     forward = tr.mode == "forward"
     for q, sweep in enumerate(tr.passes):
-        heading = tracing.pass_heading(tr, q)                   # "pass 1 of 2: ẇ1 = 1, ẇ2 = 0  (…)"
-        seeds = heading.split(": ", 1)[1].rsplit("  (", 1)[0]
+        seeds = tracing.pass_seeds(tr, q)                       # "ẇ1 = 1, ẇ2 = 0"
         parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}} ({_pass_label(tr, q)}): "
                      f"${math(seeds)}$")
         rows = []

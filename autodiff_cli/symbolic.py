@@ -671,8 +671,7 @@ def trace_latex(report: SymbolicReport, with_passes: bool = True) -> str:
     tr = trace(report)
     forward = tr.mode == "forward"
     for q, sweep in enumerate(tr.passes):
-        heading = tracing.pass_heading(tr, q)                   # "pass 1 of 2: ẇ1 = 1, ẇ2 = 0  (…)"
-        seeds = heading.split(": ", 1)[1].rsplit("  (", 1)[0]
+        seeds = tracing.pass_seeds(tr, q)                       # "ẇ1 = 1, ẇ2 = 0"
         parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}}: ${tex.math(seeds)}$")
         rows = []
         for row in sweep.rows:

@@ -37,7 +37,7 @@ Text for any printer (Unicode; ``Notation(unicode=False)`` gives w_dot4, w_bar4,
     graph.definition(i) / definition_at(trace, i)     "sin(w1)" / "sin(1)"
     equation_terms(trace, row) / ..._at(trace, row, q) ["w̄3·cos(w1)", "+ w̄4·w2"] / ["1·cos(1)", "+ 1·2"]
     equation(...) / equation_at(...)                   the same joined: "w̄3·cos(w1) + w̄4·w2"
-    pass_heading, pass_label, result_marks             "pass 1 of 2: w̄6 = 1, w̄7 = 0  (row 1 of J: ∇y1)"
+    pass_heading, pass_seeds, pass_label, result_marks "pass 1 of 2: w̄6 = 1, w̄7 = 0  (row 1 of J: ∇y1)"
     trace_object(trace)                                the JSON "trace" member
     tables(report, p, ...)                             the Rich renderables of --trace
 
@@ -344,8 +344,14 @@ def equation_terms_at(trace: Trace, row: Row, q: int, digits: int = 6, notation:
 def pass_heading(trace: Trace, q: int, notation: Notation | None = None, digits: int = 6) -> str:
     """'pass 1 of 2: ẇ1 = 1, ẇ2 = 0  (column 1 of J: ∂/∂x1)' or '... w̄6 = 1, w̄7 = 0  (row 1 of J: ∇y1)'."""
     nt = notation or Notation()
-    graph, sweep = trace.graph, trace.passes[q]
     count = f"pass {q + 1} of {len(trace.passes)}"
+    return nt.math(f"{count}: {pass_seeds(trace, q, nt, digits)}  ({pass_label(trace, q)})")
+
+
+def pass_seeds(trace: Trace, q: int, notation: Notation | None = None, digits: int = 6) -> str:
+    """The seed of pass q: 'ẇ1 = 1, ẇ2 = 0' or 'w̄6 = 1, w̄7 = 0' (by ȳ when outputs repeat)."""
+    nt = notation or Notation()
+    graph, sweep = trace.graph, trace.passes[q]
     if trace.mode == "forward":
         seeds = [f"{nt.derivative('forward', j)} = {format_number(v, digits)}" for j, v in enumerate(sweep.seed)]
     else:
@@ -355,8 +361,7 @@ def pass_heading(trace: Trace, q: int, notation: Notation | None = None, digits:
                      for out, v in zip(nodes, sweep.seed)]
         else:                                      # repeated or constant outputs: by ȳ
             seeds = [f"{nt.seed('reverse', k)} = {format_number(v, digits)}" for k, v in enumerate(sweep.seed)]
-    text = f"{count}: {', '.join(seeds) or 'no seed'}  ({pass_label(trace, q)})"
-    return nt.math(text)
+    return ", ".join(seeds) or "no seed"
 
 
 def pass_label(trace: Trace, q: int) -> str:
