@@ -262,11 +262,15 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     if symbolic or (not points and graph.n):
         if points:
             raise click.UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
+        if fmt == "csv":                    # the command line is checked before --graph-out draws anything
+            raise click.UsageError("csv holds numbers: add --at with values for " + ", ".join(graph.inputs)
+                                   + ", or use --format json for formulas")
+        chosen = _mode(graph, mode, seed)
         if picture:
             _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture)
         if graph_dot:
             return
-        not_finite = _symbolic(graph, _mode(graph, mode, seed), seed, fmt, unicode, trace, latex_standalone)
+        not_finite = _symbolic(graph, chosen, seed, fmt, unicode, trace, latex_standalone)
         if not symbolic:
             example = ",".join(str(k + 1) for k in range(graph.n))
             click.echo(f"adjac: no point given, so formulas; add --at {example} (values for {', '.join(graph.inputs)}) "
@@ -575,9 +579,6 @@ def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, u
     """No point (or --symbolic): the same sweeps over symbols; formulas out.  True if some are not finite."""
     from . import symbolic
 
-    if fmt == "csv":
-        raise click.UsageError("csv holds numbers: add --at with values for " + ", ".join(graph.inputs)
-                               + ", or use --format json for formulas")
     try:
         report = symbolic.compute(graph, mode, seed)
         if fmt == "latex":
