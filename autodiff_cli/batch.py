@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import tempfile
 import time
 import warnings
@@ -33,6 +32,7 @@ import numpy as np
 from . import ad
 from .errors import AdjacError
 from .graph import Graph
+from .parse import DECIMAL, NAME
 from .report import Problem, Report, compute
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -40,9 +40,6 @@ BUDGET = 48 * 2**20            # bytes of arrays per chunk, roughly (temporaries
 MAX_CHUNK = 50_000
 MIN_CHUNK = 256
 BLOCK = 4 * 2**20              # bytes of text read at a time
-
-_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class PointsError(AdjacError):
@@ -195,7 +192,7 @@ class Points:
                 continue
             comma = "," in content
             fields = _fields(content)
-            if any(_NUMBER.match(f) for f in fields) or not any(_NAME.match(f) for f in fields):
+            if any(DECIMAL.match(f) for f in fields) or not any(NAME.match(f) for f in fields):
                 return "\n".join(lines[k:]), k, None, comma, True
             return "\n".join(lines[k + 1 :]), k + 1, self._order(fields, line_no + k + 1), comma, True
         return text, 0, None, True, False
@@ -204,7 +201,7 @@ class Points:
         inputs = self.graph.inputs
         where = f"line {line}"
         for name in names:
-            if not _NAME.match(name):
+            if not NAME.match(name):
                 raise PointsError(self.name, where, f"the header has {name!r}, which is not an input name")
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
@@ -260,7 +257,7 @@ class Points:
             else:
                 row = []
                 for name, f in zip(names, fields):
-                    if not _NUMBER.match(f):
+                    if not DECIMAL.match(f):
                         problem = f"{name} is {f!r}, not a number" if f else f"{name} is empty"
                         if f in names:
                             problem += " (a header row of input names may only come first)"

@@ -10,7 +10,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ import click
 from . import __version__
 from .errors import AdjacError, ParseError
 from .graph import Graph, listing
-from .parse import NAME, parse
+from .parse import DECIMAL, NAME, parse
 
 EXAMPLES = """\b
 Examples:
@@ -34,8 +33,6 @@ Examples:
   adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --graph-out graph.svg
   adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --trace --latex-standalone > jacobian.tex
 """
-
-_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 
 
 class PointSpec(NamedTuple):
@@ -51,7 +48,7 @@ def decimal(text: str, what: str) -> float:
     s = text.strip()
     if not s:
         raise ValueError(f"{what}: empty value; give numbers separated by single commas, such as 1,2")
-    if not _DECIMAL.match(s):
+    if not DECIMAL.match(s):
         low = s.lower().lstrip("+-")
         if low in ("nan", "inf", "infinity"):
             raise ValueError(f"{what}: {s} is not allowed; give finite numbers")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:                     # lark is imported only when Lark parses (
 
 Value = tuple[Any, int, int]          # (node id or Const, start, end)
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")   # a value in --at or --points
 
 
 def grammar_text(name: str = "adjac.lark") -> str:
