@@ -151,13 +151,13 @@ def diagnose(graph: Graph, X: np.ndarray, indices: Any, per_point: int = 3) -> l
 
 
 def _value_problems(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str,
-                    nodes: Any = None) -> Iterator[Problem]:
+                    nodes: list[int]) -> Iterator[Problem]:
     """Value origins at point p, which is column q of the linearized arrays, among ``nodes``."""
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const) and not np.isfinite(out.value):
             text = graph.text[out.span[0] : out.span[1]]
             yield Problem(p, None, "value", text, (), f"output y{k + 1} = {text} is the constant {out.value}")
-    for i in range(graph.n, len(w)) if nodes is None else nodes:
+    for i in nodes:
         op = graph.tape[i - graph.n]
         value = w[i][q]
         if np.isfinite(value):
