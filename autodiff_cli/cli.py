@@ -1,7 +1,7 @@
 """The adjac command: the only module that reads the command line, prints, or exits.
 
-Exit status: 0 results printed; 1 results printed but something is not finite;
-2 the command line or the expression is wrong (nothing computed).
+Exit status: 0 results printed; 1 results printed but something is not finite, or
+--check found a disagreement; 2 the command line or the expression is wrong (nothing computed).
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ Each entry of PRIMITIVES gives, for w = f(u0, u1, ...):
 - ``show``      how the operation itself is written: ``{a}·{b}``, ``sin({a})``;
 - ``domain``    where the primitive is defined and smooth, for error messages.
 
-Both engines, the trace and every other printer use this table only (through
-``ad.linearize``), so no derivative rule is written twice, and adding a function is
-adding one entry.  A reviewer can check the lines below against a table of derivatives.
+Both engines use the partials only through ``ad.linearize``, and the trace and every
+other printer take their rule text from ``rules`` and ``show``, so no derivative rule is
+written twice, and adding a function is adding one entry (plus its SymPy function in
+``symbolic.values``, and its kink in ``check.SINGULAR`` if it has one).  A reviewer can
+check the lines below against a table of derivatives.
 """
 
 from __future__ import annotations
