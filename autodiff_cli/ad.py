@@ -189,13 +189,20 @@ def sweeps(graph: Graph, x: Any, mode: Mode, seeds: Any, guard: bool = True) -> 
             x_dot = {int(j): seed[..., j] for j in nonzero}
             passes.append(Pass(seed, forward_pass(edges, len(w), x_dot)))
         else:
-            w_bar: dict[int, Any] = {}
-            for k in nonzero:                              # an output may appear twice
-                out = graph.outputs[k]
-                if not isinstance(out, Const):
-                    w_bar[out] = seed[..., k] + w_bar.get(out, 0.0)
+            w_bar = output_adjoints(graph, {int(k): seed[..., k] for k in nonzero})
             passes.append(Pass(seed, reverse_pass(edges, len(w), w_bar)))
     return w, passes
+
+
+def output_adjoints(graph: Graph, y_bar: dict[int, Any]) -> dict[int, Any]:
+    """The reverse seed {node i: w̄_i} from {output k: ȳ_k}: an output may appear twice
+    (its ȳ_k add up), and a constant output has no node to seed."""
+    w_bar: dict[int, Any] = {}
+    for k, v in y_bar.items():
+        out = graph.outputs[k]
+        if not isinstance(out, Const):
+            w_bar[out] = v + w_bar[out] if out in w_bar else v
+    return w_bar
 
 
 def gather(derivatives: list[Any], refs: Any, N: int) -> np.ndarray:

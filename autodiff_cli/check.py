@@ -299,14 +299,7 @@ def _reverse(graph: Graph, w: list[Any], edges: list[ad.Edge], N: int) -> tuple[
     size = len(w)
     for start in range(0, graph.m, BLOCK):
         block = range(start, min(start + BLOCK, graph.m))
-        seeds: dict[int, Any] = {}
-        for r, k in enumerate(block):
-            out = graph.outputs[k]
-            if not isinstance(out, Const):                  # an output may appear twice
-                seed = np.zeros((len(block), N))
-                seed[r] = 1.0
-                seeds[out] = seed + seeds.get(out, 0.0)
-        w_bar = ad.reverse_pass(edges, size, seeds)
+        w_bar = ad.reverse_pass(edges, size, ad.output_adjoints(graph, _seed_block(block, N)))
         for j in range(graph.n):
             if w_bar[j] is not None:
                 J[:, block.start : block.stop, j] = np.asarray(w_bar[j]).T

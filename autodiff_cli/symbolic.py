@@ -296,10 +296,7 @@ def sweeps(graph: Graph, mode: ad.Mode, seeds: Sequence[Sequence[float]]) -> tup
             x_dot = {j: number(v) for j, v in enumerate(seed) if v}
             passes.append(ad.Pass(seed, ad.forward_pass(edges, len(w), x_dot)))  # type: ignore[arg-type]
         else:
-            w_bar: dict[int, Any] = {}
-            for k, out in enumerate(graph.outputs):          # an output may appear twice
-                if not isinstance(out, Const) and seed[k]:
-                    w_bar[out] = number(seed[k]) + w_bar.get(out, 0)
+            w_bar = ad.output_adjoints(graph, {k: number(v) for k, v in enumerate(seed) if v})
             passes.append(ad.Pass(seed, ad.reverse_pass(edges, len(w), w_bar)))  # type: ignore[arg-type]
     return w, passes, edges
 
