@@ -26,6 +26,7 @@ from .primitives import PRIMITIVES
 from .render import ascii_math
 from .report import point_text
 from .trace import _partial_rule as partial_rule  # the rule text is built once, in trace.py
+from .trace import outputs_by_node
 
 FORMATS = ("svg", "png", "pdf")          # what --graph-out renders with dot
 
@@ -80,10 +81,7 @@ def to_dot(graph: Graph, x: Sequence[float] | np.ndarray | None = None, mode: ad
         mark = ("ẇ" if mode == "forward" else "w̄") if unicode else ("w_dot" if mode == "forward" else "w_bar")
         caption += "\n" + _sweep_caption(graph, mode, seeds, mark, number, unicode)
 
-    outputs: dict[int, list[str]] = {}
-    for k, out in enumerate(graph.outputs):
-        if not isinstance(out, Const):
-            outputs.setdefault(out, []).append(f"y{k + 1}")
+    outputs = {i: [f"y{k + 1}" for k in ks] for i, ks in outputs_by_node(graph).items()}
 
     lines = [
         "digraph adjac {",
