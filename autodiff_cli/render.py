@@ -83,18 +83,6 @@ def document(report: Report) -> dict[str, Any]:
     }
 
 
-def graph_document(graph: Graph) -> dict[str, Any]:
-    """JSON for a function without a point: its inputs, outputs and Wengert list."""
-    return {
-        "variables": list(graph.inputs),
-        "outputs": list(graph.labels),
-        "sparsity": graph.sparsity(),
-        "wengert": [{"name": f"w{i + 1}", "definition": graph.definition(i)} for i in range(len(graph))],
-        "results": [],
-        "warnings": [],
-    }
-
-
 def csv_header(report: Report) -> list[str]:
     graph = report.graph
     head = list(graph.inputs) + [f"y{k + 1}" for k in range(graph.m)]

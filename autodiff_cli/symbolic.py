@@ -490,7 +490,6 @@ def latex_jacobian(report: SymbolicReport) -> str:
 def document(report: SymbolicReport, with_trace: bool = False) -> dict[str, Any]:
     """JSON: the numeric document's keys, with formulas (strings adjac parses) for numbers."""
     from . import trace as tracing
-    from .render import graph_document
 
     graph, formula = report.graph, report.formula
     result: dict[str, Any] = {"point": None, "value": [formula(v) for v in report.values]}
@@ -502,9 +501,8 @@ def document(report: SymbolicReport, with_trace: bool = False) -> dict[str, Any]
         result["jacobian"] = [[formula(c) for c in row] for row in report.jacobian]
     if with_trace:
         result["trace"] = tracing.trace_object(trace(report), formula)
-    wengert = graph_document(graph)["wengert"]                # name and definition of each w_i
-    for entry, w_i in zip(wengert, report.w):
-        entry["formula"] = formula(w_i)
+    wengert = [{"name": f"w{i + 1}", "definition": graph.definition(i), "formula": formula(w_i)}
+               for i, w_i in enumerate(report.w)]
     return {"variables": list(graph.inputs), "outputs": list(graph.labels), "symbolic": True,
             "mode": report.mode, "passes": report.n_passes, "wengert": wengert, "results": [result],
             "warnings": [{"point": None, "node": None, "expression": expression, "kind": kind, "arguments": [],
