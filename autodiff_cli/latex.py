@@ -269,7 +269,7 @@ def report_latex(report: Report, digits: int = 6, is_standalone: bool = False, w
         parts.append(result_block(report, p, digits))
         if with_trace:
             parts.append(trace_latex(report, p, digits))
-    return _finish(report.graph, parts, is_standalone)
+    return finish(report.graph, parts, is_standalone)
 
 
 # --- the trace: trace.py's data, typeset ------------------------------------------------------
@@ -345,7 +345,8 @@ def _center(body: str) -> str:
     return f"\\begin{{center}}\n{body}\n\\end{{center}}"
 
 
-def _finish(graph: Graph, parts: list[str], is_standalone: bool) -> str:
+def finish(graph: Graph, parts: list[str], is_standalone: bool) -> str:
+    """The parts as one fragment (with its header comment) or, standalone, a whole document."""
     body = "\n\n".join(parts)
     if is_standalone:
         return standalone(body, "Jacobian by automatic differentiation")

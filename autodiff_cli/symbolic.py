@@ -640,10 +640,7 @@ def latex_document(report: SymbolicReport, is_standalone: bool = False, with_tra
         body = (f"{J} = \\frac{{\\partial {ys}}}{{\\partial {xs_}}} = "
                 f"{tex.pmatrix([[latex(c) for c in row] for row in report.jacobian])}")
     parts = [tex.function_block(graph), f"{head}\n\\[\n  {body}\n\\]", trace_latex(report, with_trace)]
-    text = "\n\n".join(parts)
-    if is_standalone:
-        return tex.standalone(text, "Jacobian by automatic differentiation")
-    return tex.fragment_header(graph) + "\n" + text + "\n"
+    return tex.finish(graph, parts, is_standalone)
 
 
 def trace_latex(report: SymbolicReport, with_passes: bool = True) -> str:
