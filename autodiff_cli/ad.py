@@ -19,6 +19,7 @@ Shapes: a point x is (n,) or (N, n); every w_i is an array of N values.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -181,17 +182,20 @@ def sweeps(graph: Graph, x: Any, mode: Mode, seeds: Any, guard: bool = True) -> 
     primal values w and the passes, which a trace shows one by one.
     """
     w, edges = linearize(graph, x, guard)
-    passes = []
+    return w, list(passes(graph, w, edges, mode, seeds))
+
+
+def passes(graph: Graph, w: list[Any], edges: list[Edge], mode: Mode, seeds: Iterable[Any]) -> Iterator[Pass]:
+    """One pass per seed over the edges of one linearization, each made when it is asked for."""
     for seed in seeds:
         seed = np.asarray(seed, dtype=float)
         nonzero: Any = np.flatnonzero(seed.reshape(-1, seed.shape[-1]).any(axis=0)) if seed.size else ()
         if mode == "forward":
             x_dot = {int(j): seed[..., j] for j in nonzero}
-            passes.append(Pass(seed, forward_pass(edges, len(w), x_dot)))
+            yield Pass(seed, forward_pass(edges, len(w), x_dot))
         else:
             w_bar = output_adjoints(graph, {int(k): seed[..., k] for k in nonzero})
-            passes.append(Pass(seed, reverse_pass(edges, len(w), w_bar)))
-    return w, passes
+            yield Pass(seed, reverse_pass(edges, len(w), w_bar))
 
 
 def output_adjoints(graph: Graph, y_bar: dict[int, Any]) -> dict[int, Any]:
@@ -214,11 +218,12 @@ def gather(derivatives: list[Any], refs: Any, N: int) -> np.ndarray:
     return out
 
 
-def assemble(graph: Graph, passes: list[Pass], mode: Mode, N: int, out: np.ndarray | None = None) -> np.ndarray:
+def assemble(graph: Graph, passes: Iterable[Pass], mode: Mode, N: int, out: np.ndarray | None = None) -> np.ndarray:
     """J (N, m, n) from one pass per input (forward: column j) or per output (reverse: row k).
 
     Only structurally nonzero entries are written; the rest are zero.  ``out`` is an
-    (N, m, n) array of zeros to fill instead of a new one.
+    (N, m, n) array of zeros to fill instead of a new one.  The passes may come one at a
+    time (a generator), so that only one is held in memory.
     """
     J = np.zeros((N, graph.m, graph.n)) if out is None else out
     for p, sweep in enumerate(passes):
@@ -286,26 +291,27 @@ def differentiate(graph: Graph, x: Any, mode: str = "auto", seed: Any = None) ->
 
 def _sweep_into(graph: Graph, X: np.ndarray, mode: Mode, seed: np.ndarray | None, y: np.ndarray, D: np.ndarray,
                 guard: bool) -> np.ndarray:
-    """Fill y and D (zeros) at the points X; returns which points have a non-finite result."""
+    """Fill y and D (zeros) at the points X; returns which points have a non-finite result.
+
+    Without a seed the passes (seeds e_1, e_2, ...) are made and written into D one at a
+    time, so memory holds one pass, not all n (or m) of them.
+    """
     N = X.shape[0]
-    seeds = np.eye(graph.n if mode == "forward" else graph.m) if seed is None else [seed]
-    w, passes = sweeps(graph, X, mode, seeds, guard)
+    w, edges = linearize(graph, X, guard)
     y[...] = outputs_of(graph, w, N)
     if seed is None:
-        assemble(graph, passes, mode, N, out=D)
+        size = graph.n if mode == "forward" else graph.m
+        assemble(graph, passes(graph, w, edges, mode, (np.eye(1, size, q)[0] for q in range(size))), mode, N, out=D)
     else:
-        D[...] = gather(passes[0].derivatives, graph.outputs if mode == "forward" else range(graph.n), N)
-    # A nan or inf anywhere in a sweep reaches these.  A sum is finite when every term is
+        (sweep,) = passes(graph, w, edges, mode, [seed])
+        D[...] = gather(sweep.derivatives, graph.outputs if mode == "forward" else range(graph.n), N)
+    # A nan or inf anywhere in a sweep reaches y or D.  A sum is finite when every term is
     # (or overflows, rarely): one cheap reduction per array, the exact mask only if needed.
-    refs = [r for r in (graph.outputs if mode == "forward" else range(graph.n)) if not isinstance(r, Const)]
-    checked = [d for sweep in passes for d in map(sweep.derivatives.__getitem__, refs) if d is not None]
     finite = np.ones(N, dtype=bool)
     with np.errstate(all="ignore"):                       # inf − inf in a sum: nan, not a warning
-        if not np.isfinite(np.add.reduce(y, axis=None)):
-            finite &= np.isfinite(y).all(axis=1)
-        for a in checked:
+        for a in (y, D):
             if not np.isfinite(np.add.reduce(a, axis=None)):
-                finite &= np.isfinite(a)
+                finite &= np.isfinite(a.reshape(N, -1)).all(axis=1)
     return ~finite
 
 
