@@ -52,7 +52,10 @@ class Report:
 
     @property
     def n_passes(self) -> int:
-        return len(self.passes)
+        """One pass per input (forward) or per output (reverse), or the one seeded pass."""
+        if self.seed is not None:
+            return 1
+        return self.graph.n if self.mode == "forward" else self.graph.m
 
     def passes_text(self) -> str:
         return passes_text(self.mode, self.n_passes, self.seed is not None)
@@ -71,28 +74,25 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
     """Evaluate graph at every point: the Jacobian, or one seeded pass if ``seed`` is given.
 
     ``problems`` bounds how many non-finite results are traced back to their node.
-    ``sweeps=False`` keeps no per-pass records (``passes`` then hold only their seeds)
-    and computes through ``ad.differentiate``: chunked and faster, for many points.
+    ``sweeps=False`` keeps no per-pass records (``passes`` stays empty) and computes
+    through ``ad.differentiate``: chunked and faster, for many points.
     """
     X = np.atleast_2d(np.asarray(points, dtype=float))
     chosen = ad.choose_mode(graph, mode)
     N = X.shape[0]
-    if seed is not None:
-        seeds = [np.asarray(seed, dtype=float)]
-    else:
-        seeds = list(np.eye(graph.n if chosen == "forward" else graph.m))
+    seed = None if seed is None else np.asarray(seed, dtype=float)
     if not sweeps:
         values, D = ad.differentiate(graph, X, chosen, seed)
-        report = Report(graph, X, chosen, values, seed=seeds[0] if seed is not None else None,
-                        passes=[ad.Pass(s, []) for s in seeds])
+        report = Report(graph, X, chosen, values, seed=seed)
         if seed is not None:
             report.product = D
         else:
             report.jacobian = D
         return _check(report, problems)
+    seeds = [seed] if seed is not None else list(np.eye(graph.n if chosen == "forward" else graph.m))
     w, passes = ad.sweeps(graph, X, chosen, seeds)
     values = ad.outputs_of(graph, w, N)
-    report = Report(graph, X, chosen, values, seed=seeds[0] if seed is not None else None, passes=passes, w=w)
+    report = Report(graph, X, chosen, values, seed=seed, passes=passes, w=w)
     if seed is not None:
         refs = graph.outputs if chosen == "forward" else range(graph.n)
         report.product = ad.gather(passes[0].derivatives, refs, N)
