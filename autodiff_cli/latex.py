@@ -199,8 +199,12 @@ def function_block(graph: Graph) -> str:
     return f"\\[\n  f({args}) = {pmatrix([[texttt(label)] for label in graph.labels])}\n\\]"
 
 
-def _ys(graph: Graph) -> str:
-    return ", ".join(f"y_{{{k + 1}}}" for k in range(graph.m))
+def jacobian_frac(graph: Graph) -> str:
+    """∂(y_1, y_2)/∂(x_1, x_2) as a fraction, the name of J beside its matrix."""
+    ys = ", ".join(f"y_{{{k + 1}}}" for k in range(graph.m))
+    xs = ", ".join(name(v) for v in graph.inputs)
+    ys, xs = (ys if graph.m == 1 else f"({ys})"), (xs if graph.n == 1 else f"({xs})")
+    return f"\\frac{{\\partial {ys}}}{{\\partial {xs}}}"
 
 
 def result_block(report: Report, p: int, digits: int) -> str:
@@ -225,9 +229,7 @@ def result_block(report: Report, p: int, digits: int) -> str:
             seed = pmatrix([[fmt(v) for v in report.seed]])
             body.append(f"  \\bar{{y}}^{{\\top}} {J} = {seed} {J} = {pmatrix([[fmt(v) for v in report.product[p]]])}")
     elif report.jacobian is not None and graph.n:
-        ys = _ys(graph) if graph.m == 1 else f"({_ys(graph)})"
-        lhs = f"\\frac{{\\partial {ys}}}{{\\partial {xs if graph.n == 1 else f'({xs})'}}}"
-        body.append(f"  {J} = {lhs} = {pmatrix([[fmt(v) for v in row] for row in report.jacobian[p]])}")
+        body.append(f"  {J} = {jacobian_frac(graph)} = {pmatrix([[fmt(v) for v in row] for row in report.jacobian[p]])}")
     lines.append("\\[\n" + ",\\qquad\n".join(body) + "\n\\]")
     return "\n".join(lines)
 

@@ -635,9 +635,7 @@ def latex_document(report: SymbolicReport, is_standalone: bool = False, with_tra
                     f"{tex.pmatrix([[latex(c) for c in report.product]])}")
     else:
         assert report.jacobian is not None
-        ys = ", ".join(f"y_{{{k + 1}}}" for k in range(graph.m))
-        ys, xs_ = (ys if graph.m == 1 else f"({ys})"), (xs if graph.n == 1 else f"({xs})")
-        body = (f"{J} = \\frac{{\\partial {ys}}}{{\\partial {xs_}}} = "
+        body = (f"{J} = {tex.jacobian_frac(graph)} = "
                 f"{tex.pmatrix([[latex(c) for c in row] for row in report.jacobian])}")
     parts = [tex.function_block(graph), f"{head}\n\\[\n  {body}\n\\]", trace_latex(report, with_trace)]
     return tex.finish(graph, parts, is_standalone)
