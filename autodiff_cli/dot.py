@@ -76,8 +76,7 @@ def to_dot(graph: Graph, x: Sequence[float] | np.ndarray | None = None, mode: ad
     if mode is not None and w is not None:
         if seeds is None:
             seeds = np.eye(graph.n if mode == "forward" else graph.m)
-        _, passes = ad.sweeps(graph, np.asarray(x, dtype=float), mode, seeds)
-        derivatives = [p.derivatives for p in passes]
+        derivatives = [p.derivatives for p in ad.passes(graph, w, edges, mode, seeds)]   # over the same edges
         mark = ("ẇ" if mode == "forward" else "w̄") if unicode else ("w_dot" if mode == "forward" else "w_bar")
         caption += "\n" + _sweep_caption(graph, mode, seeds, mark, number, unicode)
 
