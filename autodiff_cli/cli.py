@@ -260,7 +260,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         if points:
             raise click.UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
         if fmt == "csv":                    # the command line is checked before --graph-out draws anything
-            raise click.UsageError("csv holds numbers: add --at with values for " + ", ".join(graph.inputs)
+            raise click.UsageError("csv holds numbers: add --at with values for " + listing(graph.inputs)
                                    + ", or use --format json for formulas")
         chosen = _mode(graph, mode, seed)
         if picture:
