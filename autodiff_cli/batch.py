@@ -31,7 +31,7 @@ import numpy as np
 
 from . import ad
 from .errors import AdjacError
-from .graph import Graph
+from .graph import Graph, listing
 from .parse import DECIMAL, NAME
 from .report import Problem, Report, compute
 
@@ -253,7 +253,7 @@ class Points:
             problem = ""
             if len(fields) != n:
                 problem = (f"{len(fields)} value{'s' if len(fields) != 1 else ''} but the function has "
-                           f"{n} input{'s' if n != 1 else ''} ({', '.join(names)})")
+                           f"{n} input{'s' if n != 1 else ''} ({listing(names)})")
             else:
                 row = []
                 for name, f in zip(names, fields):
