@@ -240,7 +240,8 @@ def assemble(graph: Graph, passes: Iterable[Pass], mode: Mode, N: int, out: np.n
 # --- many points: chunks, and a fast sweep where everything is finite ------------------------
 def work_per_point(graph: Graph, mode: str, seeded: bool = False) -> int:
     """Doubles held per point while a chunk is swept: every w_i, every partial c, and the
-    tangents (or adjoints) that the passes carry, structural zeros excluded."""
+    tangents (or adjoints) that the passes carry, structural zeros excluded.  Counting every
+    pass's is an upper bound: ``differentiate`` holds one pass at a time."""
     active = sum(1 for op in graph.tape for a in op.args if not isinstance(a, Const))
     if seeded:
         carried = len(graph)
