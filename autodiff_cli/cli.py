@@ -277,7 +277,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     chosen = _mode(graph, mode, seed)
     from .report import compute
 
-    report = compute(graph, X, chosen, seed)
+    report = compute(graph, X, chosen, seed, sweeps=trace)       # per-pass records only for a trace
     if picture:
         shown = report.mode if mode != "auto" or seed is not None else None   # derivatives on nodes when asked
         _picture(graph, report.points, shown, None if seed is None else [seed], digits, unicode, ascii_only,
