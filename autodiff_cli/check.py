@@ -54,6 +54,7 @@ import numpy as np
 
 from . import ad
 from .graph import Const, Graph, format_number
+from .primitives import PRIMITIVES
 from .report import point_text
 
 EPS = float(np.finfo(float).eps)
@@ -65,24 +66,6 @@ OFFSETS = (1.0, -1.0, 2.0, -2.0)          # probes x + s·h·e_j
 BLOCK = 64                                # seeds swept together
 BUDGET = 1 << 22                          # float64 values held at once while probing (32 MB)
 
-# Where a primitive is not smooth: the difference quotient straddles a kink, a pole or a
-# domain edge when this function of the argument changes sign between x and a probe.
-# (argument index, function of that argument, what to call the place)
-SINGULAR: dict[str, tuple[int, Any, str]] = {
-    "abs":   (0, lambda a: a, "the kink of"),
-    "sqrt":  (0, lambda a: a, "the domain edge of"),
-    "cbrt":  (0, lambda a: a, "the vertical tangent of"),
-    "log":   (0, lambda a: a, "the domain edge of"),
-    "log2":  (0, lambda a: a, "the domain edge of"),
-    "log10": (0, lambda a: a, "the domain edge of"),
-    "pow":   (0, lambda a: a, "the base 0 of"),
-    "div":   (1, lambda b: b, "the pole of"),
-    "tan":   (0, np.cos, "a pole of"),
-    "asin":  (0, lambda a: 1 - a * a, "the domain edge of"),
-    "acos":  (0, lambda a: 1 - a * a, "the domain edge of"),
-    "atanh": (0, lambda a: 1 - a * a, "the domain edge of"),
-    "acosh": (0, lambda a: a - 1, "the domain edge of"),
-}
 
 OK, FAIL, UNVERIFIED = 0, 1, 2
 
@@ -223,7 +206,7 @@ def check(graph: Graph, points: Any) -> Check:
             why = _edge_text(graph, X, h, first_bad, p, k, j)
         elif kinks[p, j] >= 0:
             i = int(kinks[p, j])
-            where = SINGULAR[graph.tape[i - graph.n].prim][2]
+            where = _edge(graph.tape[i - graph.n].prim)[1]
             why = (f"the steps {graph.inputs[j]} ± 2h cross {where} {graph.source(i)}, "
                    "where differences do not measure the derivative")
         elif noisy[p, k, j]:
@@ -356,7 +339,8 @@ def _probe(graph: Graph, X: np.ndarray, h: np.ndarray, w: list[Any]
     Y = np.empty((rows, m))
     first_bad: dict[tuple[int, int], tuple[int, int]] = {}
     kinks = np.full((N, n), -1, dtype=np.int64)
-    singular = [(i, op) for i, op in enumerate(graph.tape, start=graph.n) if op.prim in SINGULAR]
+    singular = [(i, op) for i, op in enumerate(graph.tape, start=graph.n) if PRIMITIVES[op.prim].edge is not None
+                and any(not isinstance(a, Const) for a in op.args)]
     chunk = max(16, BUDGET // max(size, 1))
     offsets = np.asarray(OFFSETS)
     with np.errstate(all="ignore"):
@@ -367,12 +351,10 @@ def _probe(graph: Graph, X: np.ndarray, h: np.ndarray, w: list[Any]
             P[np.arange(len(r)), j] += offsets[s] * h[p, j]
             v = ad.evaluate(graph, P)
             Y[r] = ad.outputs_of(graph, v, len(r))
-            for i, op in singular:
-                index, g, _ = SINGULAR[op.prim]
-                a = op.args[index]
-                if isinstance(a, Const):
-                    continue
-                here, there = np.sign(g(w[a][p])), np.sign(g(v[a]))
+            for i, op in singular:                             # a probe across a kink, pole or edge?
+                g = _edge(op.prim)[0]
+                here = np.sign(g(*(a.value if isinstance(a, Const) else w[a][p] for a in op.args)))
+                there = np.sign(g(*(a.value if isinstance(a, Const) else v[a] for a in op.args)))
                 crossed = (here != there) & (kinks[p, j] < 0)
                 kinks[p[crossed], j[crossed]] = i
             if not np.isfinite(Y[r]).all():
@@ -434,3 +416,9 @@ def to_json(result: Check, p: int) -> dict[str, Any]:
         "differences": numbers(result.differences[p]),
         "entries": entries,
     }
+
+
+def _edge(prim: str) -> tuple[Any, str]:
+    edge = PRIMITIVES[prim].edge
+    assert edge is not None
+    return edge

@@ -171,8 +171,8 @@ def _value_problems(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str
                     yield Problem(p, i, "value", source, args,
                                   f"{source} is {value} at {here}: its argument {text} is the constant {a.value}")
             continue                                   # inherited from an earlier node
-        domain = PRIMITIVES[op.prim].domain
-        at_edge = any(a == 0 or abs(a) == 1 for a in args)      # 1/0, log(0), atanh(1) ...
+        domain, edge = PRIMITIVES[op.prim].domain, PRIMITIVES[op.prim].edge
+        at_edge = edge is not None and edge[0](*args) == 0       # 1/0, log(0), atanh(1) ...
         if np.isinf(value) and not (domain and at_edge):
             why = "the result overflows"
         else:

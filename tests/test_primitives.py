@@ -113,3 +113,18 @@ def test_pow_base_partial_with_integer_exponent_at_any_base(b, x):
     expected = 0.0 if b == 0 else b * x ** (b - 1)
     assert prim.partials[0](w, x, b) == expected
     assert prim.partials[0](np.array([w]), np.array([x]), np.array([b]))[0] == expected
+
+
+@pytest.mark.parametrize("name", [name for name, prim in PRIMITIVES.items() if prim.edge is not None])
+def test_edge_takes_the_arguments_and_vanishes_at_a_known_singular_point(name):
+    # --check and the messages call edge(*arguments): it must take one value per argument
+    # and be zero at a place where the primitive is singular (argument 0, or ±1 for the
+    # inverse trigonometric ones, or pi/2 for tan).
+    g, what = PRIMITIVES[name].edge
+    arity = len(PRIMITIVES[name].partials)
+    singular = {"tan": (np.pi / 2,), "asin": (1.0,), "acos": (-1.0,), "atanh": (1.0,), "acosh": (1.0,),
+                "div": (1.0, 0.0), "pow": (0.0, 0.5)}.get(name, (0.0,))
+    assert len(singular) == arity
+    assert abs(g(*singular)) < 1e-15
+    assert g(*[0.3] * arity) != 0
+    assert what.startswith(("the ", "a "))
