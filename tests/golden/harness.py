@@ -81,7 +81,12 @@ def _cwd(path: Path) -> Iterator[None]:
 
 
 def _process_env(extra: dict[str, str]) -> dict[str, str]:
+    """The fixed environment, importing the same autodiff_cli as the in-process runner does."""
+    import autodiff_cli
+
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
+    root = str(Path(autodiff_cli.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
     env.update(ENV)
     env.update(extra)
     return env
