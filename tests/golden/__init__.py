@@ -1,0 +1,1 @@
+"""The golden matrix of adjac invocations (issue 12); see README.md here."""
