@@ -41,8 +41,47 @@ class Prim(NamedTuple):
     # the domain", not overflow (messages); ``what`` names it: "the pole of"
 
 
+TINY = float(np.finfo(float).tiny)          # the smallest normal double, 2^-1022
+HUGE = float(np.finfo(float).max)           # the largest finite double
+LOG2_E = 1.4426950408889634                 # 1/ln 2, rounded once (M_LOG2E)
+LOG10_E = 0.4342944819032518                # 1/ln 10 (M_LOG10E)
+
+# The partials below are the rules on paper, written so that they neither cancel nor
+# overflow where the result is a normal double: (1 − a)(1 + a) for 1 − a², e^−|a| for the
+# tails of tanh and σ, b·w/a scaled by powers of two for b·a^(b−1) ...  Each is within
+# 4 ulps of the exact value at the exact arguments (tests/test_primitives_mpmath.py).
+
+
+def _normal(w: Any) -> Any:
+    """w is finite, and a normal double (not 0, not subnormal): its relative error is ε."""
+    return np.isfinite(w) & (np.abs(w) >= TINY)
+
+
+def _all_normal(*ws: Any) -> bool:
+    """_normal(w).all() for each w, by two reductions (nan fails both comparisons)."""
+    for w in ws:
+        size = np.abs(w)
+        if not (size.min() >= TINY and size.max() <= HUGE):
+            return False
+    return True
+
+
+def _ddiv_divisor(w: Any, a: Any, b: Any) -> Any:
+    """∂(a/b)/∂b = −w/b = −a/b²; from a and b·b where w = a/b came out subnormal (inexact)."""
+    c = -w / b
+    subnormal = (w != 0) & (np.abs(w) < TINY)       # then |b| > 2^-52, so b·b is a normal double
+    return np.where(subnormal, -(a / (b * b)), c) if np.any(subnormal) else c
+
+
 def _dpow_base(w: Any, a: Any, b: Any) -> Any:
-    """∂(a^b)/∂a = b·a^(b−1), also at a = 0 and for negative a with integer b."""
+    """∂(a^b)/∂a = b·a^(b−1), also at a = 0 and for negative a with integer b.
+
+    Taken as b·(w/a): no rounding of b − 1, which for b < 0.5 costs up to |ln a| ulps and
+    for |b| > 2^53 flips the sign, and one power fewer.  Where w or w/a is not a normal
+    double, b·w/a with the powers of two of the three factors added apart (no intermediate
+    overflow), or where w = a^b itself is 0, subnormal or inf, b·|a|^(b−1) with the sign
+    of w/a.
+    """
     if np.ndim(b) == 0:              # a constant exponent: the common case, made cheap
         if b == 0:
             return 0.0
@@ -50,12 +89,58 @@ def _dpow_base(w: Any, a: Any, b: Any) -> Any:
             return 1.0
         if b == 2:
             return 2 * a
-    return np.where(b == 0, 0.0, b * a ** (b - 1))
+    with np.errstate(all="ignore"):                           # w/a at a = 0: 0/0, replaced below
+        q = w / a
+        c = b * q
+        if not _all_normal(w, q):
+            plain = _normal(w) & _normal(q)
+            (mb, eb), (mw, ew), (ma, ea) = np.frexp(b), np.frexp(w), np.frexp(a)
+            scaled = np.ldexp(mb * mw / ma, eb + ew - ea)
+            direct = b * np.abs(a) ** (b - 1) * (np.copysign(1.0, w) * np.copysign(1.0, a))
+            c = np.where(plain | np.isnan(w), c, np.where(_normal(w), scaled, direct))   # nan: a < 0, b ∉ ℤ
+    return c if np.ndim(b) == 0 else np.where(b == 0, 0.0, c)
 
 
 def _dpow_exponent(w: Any, a: Any, b: Any) -> Any:
-    """∂(a^b)/∂b = a^b·ln a; 0 at a = 0 with b > 0, where a^b is the constant 0 near b."""
-    return np.where((a == 0) & (w == 0), 0.0, w * np.log(a))
+    """∂(a^b)/∂b = a^b·ln a; 0 at a = 0 with b > 0, where a^b is the constant 0 near b.
+
+    Where w = a^b over- or underflows, as (h·ln a)·h with h = a^(b/2): near a = 1 the
+    product is finite although w is not.
+    """
+    c = w * np.log(a)
+    if not _all_normal(w):
+        odd = ~_normal(w)
+        h = np.power(a, b / 2)
+        c = np.where(odd, (h * np.log(a)) * h, c)      # nan stays nan: h is nan where w is
+    return np.where((a == 0) & (w == 0), 0.0, c)
+
+
+def _dtanh(w: Any, a: Any) -> Any:
+    """tanh′ = 1 − w² = 4e/(1 + e)² with e = exp(−2|a|): 1 − w² cancels once |w| → 1."""
+    e = np.exp(-2 * np.abs(a))
+    return 4 * e / ((1 + e) * (1 + e))
+
+
+def _sigmoid(a: Any) -> Any:
+    """σ(a) = 1/(1 + e^−a), as 1/(1 + e) for a ≥ 0 and e/(1 + e) for a < 0, e = exp(−|a|)."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0, e) / (1 + e)
+
+
+def _dsigmoid(w: Any, a: Any) -> Any:
+    """σ′ = w·(1 − w) = σ(a)·σ(−a) = e/(1 + e)², e = exp(−|a|): 1 − w cancels for a ≫ 0."""
+    e = np.exp(-np.abs(a))
+    return e / ((1 + e) * (1 + e))
+
+
+def _datan(w: Any, a: Any) -> Any:
+    """atan′ = 1/(1 + a²); as (1/a)/a past |a| = 1e150, where a² overflows (and 1 + a² = a²)."""
+    return np.where(np.abs(a) > 1e150, 1 / a / a, 1 / (1 + a * a))
+
+
+def _dacosh(w: Any, a: Any) -> Any:
+    """acosh′ = 1/√(a² − 1) = 1/(√(a − 1)·√(a + 1)): a − 1 is exact near 1, and no a² overflows."""
+    return 1 / (np.sqrt(a - 1) * np.sqrt(a + 1))
 
 
 # fmt: off
@@ -63,7 +148,7 @@ PRIMITIVES: dict[str, Prim] = {
     "add":   Prim(np.add,      (lambda w, a, b: 1.0, lambda w, a, b: 1.0),        ("1", "1"),                  "{a} + {b}"),
     "sub":   Prim(np.subtract, (lambda w, a, b: 1.0, lambda w, a, b: -1.0),       ("1", "−1"),                 "{a} − {b}"),
     "mul":   Prim(np.multiply, (lambda w, a, b: b, lambda w, a, b: a),            ("{b}", "{a}"),              "{a}·{b}"),
-    "div":   Prim(np.divide,   (lambda w, a, b: 1 / b, lambda w, a, b: -w / b),   ("1/{b}", "−{w}/{b}"),       "{a}/{b}",   "divisor ≠ 0", edge=(lambda a, b: b, "the pole of")),
+    "div":   Prim(np.divide,   (lambda w, a, b: 1 / b, _ddiv_divisor),            ("1/{b}", "−{w}/{b}"),       "{a}/{b}",   "divisor ≠ 0", edge=(lambda a, b: b, "the pole of")),
     "pow":   Prim(np.power,    (_dpow_base, _dpow_exponent),                      ("{b}·{a}^({b}−1)", "{w}·ln({a})"), "{a}^{b}", "base > 0, or an integer exponent", edge=(lambda a, b: a, "the base 0 of")),
     "neg":   Prim(np.negative, (lambda w, a: -1.0,),                              ("−1",),                     "−{a}"),
     "sin":   Prim(np.sin,      (lambda w, a: np.cos(a),),                         ("cos({a})",),               "sin({a})"),
@@ -71,22 +156,22 @@ PRIMITIVES: dict[str, Prim] = {
     "tan":   Prim(np.tan,      (lambda w, a: 1 + w * w,),                         ("1 + {w}²",),               "tan({a})", edge=(np.cos, "a pole of")),
     "exp":   Prim(np.exp,      (lambda w, a: w,),                                 ("{w}",),                    "exp({a})"),
     "log":   Prim(np.log,      (lambda w, a: 1 / a,),                             ("1/{a}",),                  "ln({a})",   "argument > 0", edge=(lambda a: a, "the domain edge of")),
-    "log2":  Prim(np.log2,     (lambda w, a: 1 / (a * np.log(2)),),               ("1/({a}·ln(2))",),          "log2({a})", "argument > 0", edge=(lambda a: a, "the domain edge of")),
-    "log10": Prim(np.log10,    (lambda w, a: 1 / (a * np.log(10)),),              ("1/({a}·ln(10))",),         "log10({a})", "argument > 0", edge=(lambda a: a, "the domain edge of")),
+    "log2":  Prim(np.log2,     (lambda w, a: LOG2_E / a,),                        ("1/({a}·ln(2))",),          "log2({a})", "argument > 0", edge=(lambda a: a, "the domain edge of")),
+    "log10": Prim(np.log10,    (lambda w, a: LOG10_E / a,),                       ("1/({a}·ln(10))",),         "log10({a})", "argument > 0", edge=(lambda a: a, "the domain edge of")),
     "sqrt":  Prim(np.sqrt,     (lambda w, a: 0.5 / w,),                           ("1/(2·{w})",),              "√{a}",      "argument > 0", edge=(lambda a: a, "the domain edge of")),
     "cbrt":  Prim(np.cbrt,     (lambda w, a: 1 / (3 * w * w),),                   ("1/(3·{w}²)",),             "∛{a}",      "argument ≠ 0", edge=(lambda a: a, "the vertical tangent of")),
     "abs":   Prim(np.abs,      (lambda w, a: np.sign(a),),                        ("sign({a})",),              "|{a}|", edge=(lambda a: a, "the kink of")),
     "sign":  Prim(np.sign,     (lambda w, a: 0.0,),                               ("0",),                      "sign({a})", edge=(lambda a: a, "the jump of")),
     "sinh":  Prim(np.sinh,     (lambda w, a: np.cosh(a),),                        ("cosh({a})",),              "sinh({a})"),
     "cosh":  Prim(np.cosh,     (lambda w, a: np.sinh(a),),                        ("sinh({a})",),              "cosh({a})"),
-    "tanh":  Prim(np.tanh,     (lambda w, a: 1 - w * w,),                         ("1 − {w}²",),               "tanh({a})"),
-    "asin":  Prim(np.arcsin,   (lambda w, a: 1 / np.sqrt(1 - a * a),),            ("1/√(1 − {a}²)",),          "asin({a})", "−1 < argument < 1", edge=(lambda a: 1 - a * a, "the domain edge of")),
-    "acos":  Prim(np.arccos,   (lambda w, a: -1 / np.sqrt(1 - a * a),),           ("−1/√(1 − {a}²)",),         "acos({a})", "−1 < argument < 1", edge=(lambda a: 1 - a * a, "the domain edge of")),
-    "atan":  Prim(np.arctan,   (lambda w, a: 1 / (1 + a * a),),                   ("1/(1 + {a}²)",),           "atan({a})"),
-    "asinh": Prim(np.arcsinh,  (lambda w, a: 1 / np.sqrt(a * a + 1),),            ("1/√({a}² + 1)",),          "asinh({a})"),
-    "acosh": Prim(np.arccosh,  (lambda w, a: 1 / np.sqrt(a * a - 1),),            ("1/√({a}² − 1)",),          "acosh({a})", "argument > 1", edge=(lambda a: a - 1, "the domain edge of")),
-    "atanh": Prim(np.arctanh,  (lambda w, a: 1 / (1 - a * a),),                   ("1/(1 − {a}²)",),           "atanh({a})", "−1 < argument < 1", edge=(lambda a: 1 - a * a, "the domain edge of")),
-    "sigmoid": Prim(lambda a: 0.5 + 0.5 * np.tanh(0.5 * a), (lambda w, a: w * (1 - w),), ("{w}·(1 − {w})",), "σ({a})"),
+    "tanh":  Prim(np.tanh,     (_dtanh,),                                         ("1 − {w}²",),               "tanh({a})"),
+    "asin":  Prim(np.arcsin,   (lambda w, a: 1 / np.sqrt((1 - a) * (1 + a)),),    ("1/√(1 − {a}²)",),          "asin({a})", "−1 < argument < 1", edge=(lambda a: 1 - a * a, "the domain edge of")),
+    "acos":  Prim(np.arccos,   (lambda w, a: -1 / np.sqrt((1 - a) * (1 + a)),),   ("−1/√(1 − {a}²)",),         "acos({a})", "−1 < argument < 1", edge=(lambda a: 1 - a * a, "the domain edge of")),
+    "atan":  Prim(np.arctan,   (_datan,),                                         ("1/(1 + {a}²)",),           "atan({a})"),
+    "asinh": Prim(np.arcsinh,  (lambda w, a: 1 / np.hypot(a, 1),),                ("1/√({a}² + 1)",),          "asinh({a})"),
+    "acosh": Prim(np.arccosh,  (_dacosh,),                                         ("1/√({a}² − 1)",),          "acosh({a})", "argument > 1", edge=(lambda a: a - 1, "the domain edge of")),
+    "atanh": Prim(np.arctanh,  (lambda w, a: 1 / ((1 - a) * (1 + a)),),           ("1/(1 − {a}²)",),           "atanh({a})", "−1 < argument < 1", edge=(lambda a: 1 - a * a, "the domain edge of")),
+    "sigmoid": Prim(_sigmoid,  (_dsigmoid,),                                      ("{w}·(1 − {w})",),          "σ({a})"),
 }
 # fmt: on
 

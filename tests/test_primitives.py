@@ -7,6 +7,7 @@ have at least three such points, so a primitive cannot slip through untested.
 """
 
 import itertools
+import math
 import re
 
 import numpy as np
@@ -128,3 +129,28 @@ def test_edge_takes_the_arguments_and_vanishes_at_a_known_singular_point(name):
     assert abs(g(*singular)) < 1e-15
     assert g(*[0.3] * arity) != 0
     assert what.startswith(("the ", "a "))
+
+
+@pytest.mark.parametrize("x", [-37.0, -40.0, -700.0, 30.0, 0.0])
+def test_log_sigmoid_in_the_tails(x):
+    """σ is not 0.5 + 0.5·tanh(x/2), which is 0 at x = −40 (log: a false domain error),
+    and σ′ is not w·(1 − w), which cancels for x ≫ 0: log σ(x) = −log(1 + e^−x)."""
+    y, J = jacobian(parse("log(sigmoid(x)), sigmoid(x)"), [x])
+    log_sigma = -math.log1p(math.exp(-x))
+    sigma_prime = math.exp(-abs(x)) / (1 + math.exp(-abs(x))) ** 2
+    if x <= 0:     # for x ≫ 0, σ(x) rounds near 1 and log amplifies that: the composition's loss
+        assert y[0] == pytest.approx(log_sigma, rel=1e-15, abs=0)
+    assert J[0, 0] == pytest.approx(1 / (1 + math.exp(x)), rel=1e-15, abs=0)     # (log σ)′ = σ(−x)
+    assert J[1, 0] == pytest.approx(sigma_prime, rel=1e-15, abs=0)
+
+
+@pytest.mark.parametrize("name", ["asin", "acos", "atanh"])
+def test_partials_near_plus_minus_one(name):
+    """1 − a² rounds a² first: at a = 1 − 2^-27 that is 2e-9 relative; (1 − a)(1 + a) is
+    exact but for the product's one rounding."""
+    for a in (1 - 2.0**-27, -(1 - 2.0**-27), 0.999999997, -1 + 1e-8):
+        one_minus_a2 = (1 - a) * (1 + a)                        # 1 − a and 1 + a are exact
+        expected = {"asin": 1 / math.sqrt(one_minus_a2), "acos": -1 / math.sqrt(one_minus_a2),
+                    "atanh": 1 / one_minus_a2}[name]
+        prim = PRIMITIVES[name]
+        assert prim.partials[0](prim.f(a), a) == pytest.approx(expected, rel=2e-16, abs=0)
