@@ -520,3 +520,28 @@ def test_a_reader_that_goes_away_ends_the_run_quietly_like_cat(tmp_path):
     assert adjac.wait(timeout=60) == -signal.SIGPIPE
     assert first.startswith(b"x1,x2,")
     assert stderr == b""
+
+
+# --- messages that steer the right way (issue 11, item 11) -------------------------------------------
+@pytest.mark.parametrize(("args", "product"), [
+    (("x*y", "--at", "1,2", "--seed", "1e308,1e308"), "J·v"),
+    (("x*y, x+y", "--at", "1,2", "--seed", "1e308,1e308", "--mode", "forward"), "J·v"),
+    (("exp(x), x+y", "--at", "1,2", "--seed", "1e308,1e308", "--mode", "reverse"), "vᵀ·J"),
+    (("x*y - x*y, x", "--at", "1,2", "--seed", "1e308,1e308", "--mode", "forward"), "J·v"),   # inf - inf inside
+])
+def test_an_overflowing_seed_is_blamed_not_a_node(args, product):
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    (warning,) = strict_json(result.stdout)["warnings"]
+    assert warning["node"] is None and warning["expression"] == ""
+    assert warning["message"].startswith(f"{product} overflows at x = 1, y = 2 because the seed is large "
+                                         "(max |v| = 1e+308), not because of a node of f")
+    assert f"adjac: warning: {product} overflows" in result.stderr
+
+
+def test_a_node_that_overflows_is_still_blamed_with_a_large_seed():
+    result = run("x*y", "--at", "1e200,1e200", "--seed", "1e300,1e300", "--format", "json")
+    assert result.exit_code == 1
+    (warning,) = strict_json(result.stdout)["warnings"]
+    assert warning["expression"] == "x*y" and "the result overflows" in warning["message"]
+    assert "seed" not in warning["message"]
