@@ -245,8 +245,10 @@ class Command(click.Command):
 
 def _formula(word: str) -> bool:
     """Whether -oVALUE is rather an expression: VALUE has a character of a formula that file
-    names seldom have (^ * + ( ) , or a space), and the whole word parses."""
-    if not any(c in "^*+(), \t" for c in word[2:]):
+    names seldom have (^ * + ( ) , or a space), or a '/' that is no path to an existing
+    folder, and the whole word parses."""
+    value = word[2:]
+    if not any(c in "^*+(), \t" for c in value) and not ("/" in value and not os.path.isdir(os.path.dirname(value))):
         return False
     try:
         parse(word)

@@ -51,6 +51,7 @@ def problem(s: str) -> str:
 
 def commas(text: str) -> str | None:
     """If ``text`` separates its values with spaces or semicolons: the same list with commas."""
+    text = re.sub(r"\s*=\s*", "=", text)              # x = 1 is one value, by name
     fields = text.strip().split(";")
     if len(fields) > 1:                                 # a spreadsheet's list: 1,5;2,5 means 1.5 and 2.5
         return ",".join(f.strip().replace(",", ".") for f in fields)

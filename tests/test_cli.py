@@ -8,9 +8,11 @@ import csv
 import io
 import json
 import math
+import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 import pytest
 from click.testing import CliRunner
@@ -583,6 +585,7 @@ def test_a_byte_order_mark_on_stdin_is_not_part_of_the_expression(stdin):
 @pytest.mark.parametrize(("option", "value", "needle"), [
     ("--at", "1 2", "'1 2': separate values with commas, not spaces: 1,2"),
     ("--at", "x=1 y=2", "separate values with commas, not spaces: x=1,y=2"),
+    ("--at", "x = 1 y = 2", "separate values with commas, not spaces: x=1,y=2"),
     ("--at", "1;2", "separate values with commas, not semicolons: 1,2"),
     ("--at", "1,5;2,5", "separate values with commas, not semicolons: 1.5,2.5"),
     ("--at", "1,2,", "'1,2,' ends with a comma"),
@@ -662,3 +665,40 @@ def test_a_node_that_overflows_is_still_blamed_with_a_large_seed():
     (warning,) = strict_json(result.stdout)["warnings"]
     assert warning["expression"] == "x*y" and "the result overflows" in warning["message"]
     assert "seed" not in warning["message"]
+
+
+@pytest.mark.parametrize("point", ["x = 1, y = 2", " 1 , 2 ", "x=1 , y= 2", "y = 2,x = 1", "\t1,\t2"])
+def test_spaces_around_commas_and_equals_signs_are_fine(point):
+    assert document("x*y", "--at", point)["results"][0]["jacobian"] == [[2.0, 1.0]]
+
+
+def test_expressions_starting_with_a_minus_and_any_letter_are_computed_not_written_to_a_file():
+    from hypothesis import assume, given, settings
+    from hypothesis import strategies as st
+
+    from autodiff_cli.parse import parse as parse_expression
+
+    names = st.sampled_from(["o", "omega", "oy", "h", "hx", "V", "v", "x", "y", "o2"])
+
+    @settings(max_examples=60, deadline=None)
+    @given(a=names, op=st.sampled_from(["^", "*", "+", "/", "*(1+", "^2*"]), b=st.sampled_from(["x", "y", "2", "o"]),
+           tail=st.sampled_from(["", ", x", ", y*o"]))
+    def check(a, op, b, tail):
+        expression = f"-{a}{op}{b}{')' if '(' in op else ''}{tail}"
+        assume(not expression.startswith("-o/"))          # -o/x: an absolute path, -o /x
+        point = ",".join(str(k + 2) for k in range(parse_expression(expression).n))
+        runner = CliRunner()
+        here = os.getcwd()
+        with tempfile.TemporaryDirectory() as folder:
+            os.chdir(folder)
+            try:
+                reference = runner.invoke(main, ["--format", "json", "--at", point, "--", expression])
+                assert reference.exit_code in (0, 1), reference.stderr
+                for args in [(expression, "--at", point), ("--at", point, expression)]:
+                    got = runner.invoke(main, [*args, "--format", "json"], prog_name="adjac")
+                    assert (got.exit_code, got.stdout) == (reference.exit_code, reference.stdout), (args, got.stderr)
+                assert os.listdir(".") == []                  # no file named after the formula
+            finally:
+                os.chdir(here)
+
+    check()
