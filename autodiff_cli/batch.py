@@ -263,6 +263,8 @@ class Points:
             if ";" in content:
                 problem = (f"the values are separated by ';'; adjac reads values separated by commas or spaces, "
                            f"with a point in decimals, such as {decimals.commas(content)}")
+            elif len(fields) == n + 1 and fields[-1] == "" and "," in content:
+                problem = f"the line ends with a comma; give {n} value{'s' if n != 1 else ''} ({listing(columns)})"
             elif len(fields) != n:
                 problem = (f"{len(fields)} value{'s' if len(fields) != 1 else ''} but the "
                            + (f"function has {n} input{'s' if n != 1 else ''} ({listing(names)})" if order is None
@@ -275,6 +277,8 @@ class Points:
                         why = decimals.problem(f) if f else ""
                         if f in names:
                             problem += " (a header row of input names may only come first)"
+                        elif "=" in f:
+                            problem += f" (name the columns once, in a header row: {','.join(columns)})"
                         elif why and "not a number" not in why and "not allowed" not in why:
                             problem = f"{name}: {why}"
                         break

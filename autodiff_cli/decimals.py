@@ -33,6 +33,8 @@ def problem(s: str) -> str:
         odd = next(c for c in s if not c.isascii())
         return (f"{s!r} is typed with {unicodedata.name(odd, 'a non-ASCII character').lower()} ({odd}); "
                 f"type plain ASCII: {plain}")
+    if len(s) > 2 and s[0] == s[-1] and s[0] in "'\"" and DECIMAL.match(s[1:-1].strip()):
+        return f"{s} is in quotes; write the number without them: {s[1:-1].strip()}"
     if MISSING_EXPONENT.match(s):
         return f"{s!r} has no exponent after its 'e'; write {s.rstrip('+-')[:-1]} or, for a power of ten, {s.rstrip('+-')}3"
     if "_" in s and DECIMAL.match(s.replace("_", "")):

@@ -406,3 +406,19 @@ def test_utf16_and_semicolons_say_how_to_save_the_file(tmp_path):
     path.write_text("1,5;2,5\n")
     result = run([F1, "--points", str(path)])
     assert result.exit_code == 2 and "such as 1.5,2.5" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("1,2\n3,4,\n", "line 2: the line ends with a comma; give 2 values (x1, x2): 3,4,"),
+    ("x2,x1\n3,4,\n", "line 2: the line ends with a comma; give 2 values (x2, x1)"),
+    ("x1=1,x2=2\n", "line 1: x1 is 'x1=1', not a number (name the columns once, in a header row: x1,x2)"),
+    ('"1","2"\n', 'line 1: x1: "1" is in quotes; write the number without them: 1'),
+    ("1,1_000\n", "line 1: x2: '1_000' has a digit separator '_'; write 1000"),
+    ("1 2 3\n", "line 1: 3 values but the function has 2 inputs"),
+])
+def test_points_file_values_typed_wrong_say_what_to_type(text, says, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(text)
+    result = run([F1, "--points", str(path)])
+    assert result.exit_code == 2
+    assert says in result.stderr, result.stderr

@@ -601,6 +601,7 @@ def test_a_byte_order_mark_on_stdin_is_not_part_of_the_expression(stdin):
     ("--at", "inf,2", "inf is not allowed; give finite numbers"),
     ("--at", "nan,2", "nan is not allowed"),
     ("--at", "(1,2)", "without brackets"),
+    ("--at", "'1',2", "'1' is in quotes; write the number without them: 1"),
     ("--at", "pi,2", "'pi' is not a number; give decimal numbers such as 0.5"),
     ("--at", "1/2,2", "not names or formulas"),
     ("--seed", "1 0", "separate values with commas, not spaces: 1,0"),
