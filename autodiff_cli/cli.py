@@ -213,11 +213,6 @@ class Command(click.Command):
                 follows[word] = after
             positional = positional or not word.startswith("-") or word == "-"
             kept.append(word)
-        if formula is not None and (positional or len(moved) > 1 or "--" in kept[:-1]) and not ctx.resilient_parsing:
-            raise click.UsageError(
-                f"{formula!r} looks like an expression that starts with a minus, but an expression is also given; "
-                f"to write to a file, use --output FILE (or -o FILE, with a space); to compute {formula}, "
-                f"put it after --: adjac [OPTIONS] -- {formula!r}", ctx)
         if moved:
             kept = kept + ([] if "--" in kept else ["--"]) + moved
         allow, ctx.allow_extra_args = ctx.allow_extra_args, True
@@ -230,14 +225,21 @@ class Command(click.Command):
                     f"with a minus goes after --: adjac [OPTIONS] -- {attached!r}", ctx, err.param) from None
             raise
         except click.BadParameter as err:
-            split = [(option, value, word) for word, (option, value) in follows.items() if value.endswith(",")]
-            if split and err.param is not None and split[0][0] in err.param.opts:
+            opts = err.param.opts if err.param is not None else []
+            split = [(option, value, word) for word, (option, value) in follows.items()
+                     if value.endswith(",") and option in opts]
+            if split:
                 option, value, word = split[0]
                 raise click.BadParameter(f"{err.message} (a space after a comma splits the value in two words: "
                                          f"write {option} {value}{word}, or quote it)", ctx, err.param) from None
             raise
         finally:
             ctx.allow_extra_args = allow
+        if rest and formula is not None and not ctx.resilient_parsing:
+            raise click.UsageError(
+                f"{formula!r} looks like an expression that starts with a minus, but an expression is also given; "
+                f"to write to a file, use --output FILE (or -o FILE, with a space); to compute {formula}, "
+                f"put it after --: adjac [OPTIONS] -- {formula!r}", ctx)
         if rest and not ctx.resilient_parsing:
             raise click.UsageError(_stray(ctx.params.get("expression"), rest, follows), ctx)
         return rest

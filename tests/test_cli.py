@@ -634,6 +634,8 @@ def test_value_messages_say_what_to_type(option, value, needle):
                                  "a comma splits the value in two words: write --at 1,2, or quote it)"),
     (("x*y", "--at=1,", "2"), "write --at 1,2"),
     (("x*y", "--at", "1,2", "--seed", "1,", "0"), "write --seed 1,0"),
+    (("x*y", "--at", "1,", "2", "--seed", "1,", "0"), "write --at 1,2"),
+    (("x*y", "--seed", "1,", "0", "--at", "1,", "2"), "write --seed 1,0"),
     (("x", "y"), "unexpected extra argument 'y': adjac takes one EXPRESSION, here 'x'; quote an expression"),
     (("x*y", "--at", "1,2", "sin(x)"), "adjac takes one EXPRESSION, here 'x*y'"),
     (("x*y", "sin", "cos"), "unexpected extra arguments 'sin', 'cos'"),
