@@ -130,12 +130,12 @@ def _seed_overflow(report: Report, problems: list[Problem]) -> list[Problem]:
     fine = np.isfinite(values).all(axis=1) & np.isfinite(D).all(axis=1)
     blamed = {p for p, ok in zip(points, fine) if ok}
     product = "J·v" if report.mode == "forward" else "vᵀ·J"
-    return [problem for problem in problems if problem.point not in blamed] + [
+    return sorted([problem for problem in problems if problem.point not in blamed] + [
         Problem(p, None, "derivative", "", (),
                 f"{product} overflows at {point_text(report.graph, report.points[p])} because the seed is large "
                 f"(max |v| = {format_number(top)}), not because of a node of f: {product} is linear in v, so "
                 f"scale the seed down and the result up")
-        for p in sorted(blamed)]
+        for p in blamed], key=lambda problem: problem.point)       # stable: node order kept within a point
 
 
 def diagnose(graph: Graph, X: np.ndarray, indices: Any, per_point: int = 3) -> list[Problem]:

@@ -705,3 +705,12 @@ def test_expressions_starting_with_a_minus_and_any_letter_are_computed_not_writt
                 os.chdir(here)
 
     check()
+
+
+def test_seed_warnings_stay_in_point_order():
+    result = run("1/x, 2*x", "--at", "1", "--at", "0", "--seed", "1e308", "--mode", "forward", "--format", "json")
+    assert result.exit_code == 1
+    warnings = strict_json(result.stdout)["warnings"]
+    assert [w["point"] for w in warnings] == sorted(w["point"] for w in warnings)
+    assert "seed is large" in warnings[0]["message"] and warnings[0]["point"] == 0
+    assert "1/x is inf" in warnings[-1]["message"] and warnings[-1]["point"] == 1
