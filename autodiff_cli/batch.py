@@ -16,6 +16,7 @@ is the only thing it draws, on stderr, and only when stderr is a terminal.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import os
@@ -29,7 +30,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from . import ad
+from . import ad, decimals
 from .errors import AdjacError
 from .graph import Graph, listing
 from .parse import DECIMAL, NAME
@@ -77,6 +78,9 @@ class Points:
         else:
             self.stream = open(path, "rb")
         self.head = self.stream.read(len(NPY_MAGIC))
+        if self.head.startswith(codecs.BOM_UTF8):      # Excel's "CSV UTF-8", Notepad: a byte-order mark
+            self.head = self.head[len(codecs.BOM_UTF8):] + self.stream.read(len(codecs.BOM_UTF8))
+            self.done = len(codecs.BOM_UTF8)
         self._error: PointsError | None = None     # a malformed line, raised after the rows before it
         self.is_npy = self.head == NPY_MAGIC
 
@@ -146,6 +150,9 @@ class Points:
 
     # --- text --------------------------------------------------------------------------
     def _text(self) -> Iterator[np.ndarray]:
+        if self.head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise PointsError(self.name, "line 1", "the text is UTF-16 (Excel's \"Unicode Text\"); "
+                                                   "save it as UTF-8, e.g. as \"CSV UTF-8\"")
         line_no = 0                           # lines before the current block
         order: list[int] | None = None        # column of each input, from a header
         comma = True
@@ -232,7 +239,7 @@ class Points:
         except ValueError:
             ok = False
         if not ok:
-            X = self._lines(text, line_no)
+            X = self._lines(text, line_no, order)
         if order is not None:
             X = X[:, order]
         for start in range(0, len(X), self.chunk):
@@ -241,9 +248,11 @@ class Points:
             err, self._error = self._error, None
             raise err
 
-    def _lines(self, text: str, line_no: int) -> np.ndarray:
-        """Line by line: the rows before the first malformed one (whose error is kept)."""
+    def _lines(self, text: str, line_no: int, order: list[int] | None = None) -> np.ndarray:
+        """Line by line: the rows before the first malformed one (whose error is kept).
+        Fields are named by their column: the header's names, else the inputs in order."""
         n, names = self.graph.n, self.graph.inputs
+        columns = list(names) if order is None else [names[order.index(c)] for c in range(n)]
         rows: list[list[float]] = []
         for k, line in enumerate(text.split("\n"), start=line_no + 1):
             content = line.partition("#")[0].strip()
@@ -251,16 +260,27 @@ class Points:
                 continue
             fields = _fields(content)
             problem = ""
-            if len(fields) != n:
-                problem = (f"{len(fields)} value{'s' if len(fields) != 1 else ''} but the function has "
-                           f"{n} input{'s' if n != 1 else ''} ({listing(names)})")
+            if ";" in content:
+                problem = (f"the values are separated by ';'; adjac reads values separated by commas or spaces, "
+                           f"with a point in decimals, such as {decimals.commas(content)}")
+            elif len(fields) == n + 1 and fields[-1] == "" and "," in content:
+                problem = f"the line ends with a comma; give {n} value{'s' if n != 1 else ''} ({listing(columns)})"
+            elif len(fields) != n:
+                problem = (f"{len(fields)} value{'s' if len(fields) != 1 else ''} but the "
+                           + (f"function has {n} input{'s' if n != 1 else ''} ({listing(names)})" if order is None
+                              else f"header has {n} column{'s' if n != 1 else ''} ({listing(columns)})"))
             else:
                 row = []
-                for name, f in zip(names, fields):
+                for name, f in zip(columns, fields):
                     if not DECIMAL.match(f):
                         problem = f"{name} is {f!r}, not a number" if f else f"{name} is empty"
+                        why = decimals.problem(f) if f else ""
                         if f in names:
                             problem += " (a header row of input names may only come first)"
+                        elif "=" in f:
+                            problem += f" (name the columns once, in a header row: {','.join(columns)})"
+                        elif why and "not a number" not in why and "not allowed" not in why:
+                            problem = f"{name}: {why}"
                         break
                     v = float(f)
                     if not np.isfinite(v):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import signal
 import sys
@@ -17,7 +18,7 @@ from typing import Any, NamedTuple
 
 import click
 
-from . import __version__
+from . import __version__, decimals
 from .errors import AdjacError, ParseError
 from .graph import Graph, listing
 from .parse import DECIMAL, NAME, parse
@@ -48,17 +49,17 @@ def decimal(text: str, what: str) -> float:
     s = text.strip()
     if not s:
         raise ValueError(f"{what}: empty value; give numbers separated by single commas, such as 1,2")
-    if not DECIMAL.match(s):
-        low = s.lower().lstrip("+-")
-        if low in ("nan", "inf", "infinity"):
-            raise ValueError(f"{what}: {s} is not allowed; give finite numbers")
-        if low.startswith("0x"):
-            raise ValueError(f"{what}: {s} is hexadecimal; give a decimal number")
-        raise ValueError(f"{what}: {s!r} is not a number (write decimals with a point: 1.5, 2e-3)")
-    value = float(s)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"{what}: {s} overflows a double; give a finite number")
-    return value
+    if not DECIMAL.match(s) or not math.isfinite(float(s)):
+        raise ValueError(f"{what}: {decimals.problem(s)}")
+    return float(s)
+
+
+def _separated(text: str, what: str) -> str | None:
+    """The message for a list written with spaces or semicolons between its values, if it is one."""
+    fixed = decimals.commas(text)
+    if fixed is None:
+        return None
+    return f"{text!r}: separate {what} with commas, not {'semicolons' if ';' in text else 'spaces'}: {fixed}"
 
 
 class Point(click.ParamType):
@@ -75,6 +76,9 @@ class Point(click.ParamType):
             self.fail("the point is empty; give values such as 1,2 or x1=1,x2=2", param, ctx)
         if len(fields) > 1 and fields[-1].strip() == "":
             self.fail(f"{text!r} ends with a comma; give one value per input, such as 1,2", param, ctx)
+        separated = _separated(text, "values")
+        if separated:
+            self.fail(separated, param, ctx)
         named = ["=" in f for f in fields]
         try:
             if not any(named):
@@ -92,6 +96,8 @@ class Point(click.ParamType):
                 if name in names:
                     self.fail(f"{name} is given twice in {text!r}", param, ctx)
                 names.append(name)
+                if not v.strip():
+                    self.fail(f"in {text!r}: {name} has an empty value after '='; write {name}=1.5", param, ctx)
                 values.append(decimal(v, f"{name} in {text!r}"))
             return PointSpec(text, tuple(values), tuple(names))
         except ValueError as err:
@@ -109,6 +115,12 @@ class Vector(click.ParamType):
         text = str(value)
         if text.strip() == "" or (text.count(",") and text.split(",")[-1].strip() == ""):
             self.fail(f"{text!r} is not a list of numbers such as 1,0", param, ctx)
+        separated = _separated(text, "values")
+        if separated:
+            self.fail(separated, param, ctx)
+        if "=" in text:
+            self.fail(f"{text!r} names its entries; a seed is a list of numbers in input order (forward mode) "
+                      "or output order (reverse mode), such as 1,0", param, ctx)
         try:
             return tuple(decimal(f, f"in {text!r}") for f in text.split(","))
         except ValueError as err:
@@ -123,7 +135,15 @@ class Names(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
         if isinstance(value, tuple):
             return value
+        separated = _separated(str(value), "names")
+        if separated:
+            self.fail(separated, param, ctx)
         names = [s.strip() for s in str(value).split(",")]
+        if len(names) > 1 and not names[-1]:
+            self.fail(f"{str(value)!r} ends with a comma; list the input names, such as x2,x1", param, ctx)
+        if "" in names:
+            self.fail(f"{str(value)!r} has an empty name between two commas; list the input names, such as x2,x1",
+                      param, ctx)
         for name in names:
             if not NAME.match(name):
                 self.fail(f"{name!r} is not an input name (letters, digits and _, not starting with a digit)", param, ctx)
@@ -138,20 +158,32 @@ class Command(click.Command):
 
     A word that starts with '-' but is no option of ours is moved behind '--', so
     click takes it as the EXPRESSION; option values (``--at -1,2``) are left alone.
+    A short option with its value attached (``-omega^2*x``) is the expression when the
+    value looks like a formula (see ``_formula``); with another expression beside it,
+    it is an error rather than a file named ``mega^2*x``.  Stray words get a message
+    that says what they look like (``adjac "x*y" 1,2``: write ``--at 1,2``).
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         valued: set[str] = set()
         flags: set[str] = set()
+        lists: set[str] = set()                          # --at, --seed, --vars: comma-separated values
         for param in self.params:
             if isinstance(param, click.Option):
                 (flags if param.is_flag or param.count else valued).update(param.opts + param.secondary_opts)
+                if isinstance(param.type, (Point, Vector, Names)):
+                    lists.update(param.opts)
         flags.update(ctx.help_option_names)
         moved: list[str] = []
         kept: list[str] = []
         positional = False
+        attached: str | None = None                      # e.g. -omega, taken as -o mega
+        formula: str | None = None                       # e.g. -omega^2*x, taken as the expression
+        follows: dict[str, tuple[str, str]] = {}         # a word right after a list value: (option, value)
+        listed: tuple[str, str] | None = None            # the list option whose value was the last word
         it = iter(args)
         for word in it:
+            after, listed = listed, None
             if word == "--":
                 kept.append(word)
                 kept.extend(it)
@@ -161,17 +193,101 @@ class Command(click.Command):
                 nxt = next(it, None)
                 if nxt is not None:
                     kept.append(nxt)
+                    listed = (word, nxt) if word in lists else None
                 continue
             option = word.split("=", 1)[0]
-            if (word.startswith("-") and len(word) > 1 and not word.startswith("--") and not moved
-                    and not positional and option not in flags and option not in valued and word[:2] not in valued):
+            if word.startswith("--") and option in lists and "=" in word:
+                listed = (option, word.split("=", 1)[1])
+            short = word.startswith("-") and len(word) > 2 and not word.startswith("--") and word[:2] in valued
+            if short and option not in valued and _formula(word):
+                formula = word                             # -omega^2*x: the expression, not -o mega^2*x
+                moved.append(word)
+                continue
+            if short and option not in valued:
+                attached = word
+            elif (word.startswith("-") and len(word) > 1 and not word.startswith("--") and not moved
+                    and not positional and option not in flags and option not in valued):
                 moved.append(word)                         # the expression, e.g. -x^2
                 continue
+            if after is not None and not word.startswith("-"):
+                follows[word] = after
             positional = positional or not word.startswith("-") or word == "-"
             kept.append(word)
         if moved:
             kept = kept + ([] if "--" in kept else ["--"]) + moved
-        return super().parse_args(ctx, kept)
+        allow, ctx.allow_extra_args = ctx.allow_extra_args, True
+        try:
+            rest = super().parse_args(ctx, kept)
+        except click.MissingParameter as err:
+            if attached is not None and err.param is not None and err.param.name == "expression":
+                raise click.MissingParameter(
+                    f"{attached!r} was read as -o {attached[2:]!r}, the output file; an expression that starts "
+                    f"with a minus goes after --: adjac [OPTIONS] -- {attached!r}", ctx, err.param) from None
+            raise
+        except click.BadParameter as err:
+            opts = err.param.opts if err.param is not None else []
+            split = [(option, value, word) for word, (option, value) in follows.items()
+                     if value.endswith(",") and option in opts]
+            if split:
+                option, value, word = split[0]
+                raise click.BadParameter(f"{err.message} (a space after a comma splits the value in two words: "
+                                         f"write {option} {value}{word}, or quote it)", ctx, err.param) from None
+            raise
+        finally:
+            ctx.allow_extra_args = allow
+        if rest and formula is not None and not ctx.resilient_parsing:
+            raise click.UsageError(
+                f"{formula!r} looks like an expression that starts with a minus, but an expression is also given; "
+                f"to write to a file, use --output FILE (or -o FILE, with a space); to compute {formula}, "
+                f"put it after --: adjac [OPTIONS] -- {formula!r}", ctx)
+        if rest and not ctx.resilient_parsing:
+            raise click.UsageError(_stray(ctx.params.get("expression"), rest, follows), ctx)
+        return rest
+
+
+def _formula(word: str) -> bool:
+    """Whether -oVALUE is rather an expression: VALUE has a character of a formula that file
+    names seldom have (^ * + ( ) , or a space), or a '/' that is no path to an existing
+    folder, and the whole word parses."""
+    value = word[2:]
+    if not any(c in "^*+(), \t" for c in value) and not ("/" in value and not os.path.isdir(os.path.dirname(value))):
+        return False
+    try:
+        parse(word)
+    except (AdjacError, RecursionError):
+        return False
+    return True
+
+
+def _stray(expression: str | None, rest: list[str], follows: dict[str, tuple[str, str]]) -> str:
+    """The message for words beyond the one EXPRESSION, saying what they look like."""
+    for word in rest:
+        option, value = follows.get(word, ("", ""))
+        more = word.lstrip(",")
+        if option and (_point(more) if option != "--vars" else all(NAME.match(w.strip()) for w in more.split(","))):
+            return (f"unexpected extra argument {word!r} after {option} {value}: separate the values with commas, "
+                    f"no spaces: {option} {value.rstrip(',')},{word.lstrip(',')}")
+    words = [w for w in [expression, *rest] if w is not None]
+    for word in words:
+        if _point(word):
+            others = [w for w in words if w != word]
+            shown = " ".join(repr(w) if set(w) & set(" *()^|&<>;$") else w for w in others)
+            return (f"unexpected extra argument: {word!r} looks like a point; give it with --at: "
+                    f"adjac {shown} --at {word}")
+    return (f"unexpected extra argument{'s' if len(rest) > 1 else ''} {', '.join(map(repr, rest))}: "
+            f"adjac takes one EXPRESSION, here {expression!r}; quote an expression that has spaces, "
+            "such as \"x * y\", and give its outputs separated by commas")
+
+
+def _point(word: str) -> bool:
+    """Whether a word reads as a value of --at (numbers, or name=number) and has a digit in it."""
+    if not any(c.isdigit() for c in word):
+        return False
+    try:
+        Point().convert(word, None, None)
+    except click.BadParameter:
+        return False
+    return True
 
 
 @click.command(cls=Command, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
@@ -228,7 +344,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         raise click.UsageError("EXPRESSION is -, but standard input is closed")
     if trace and fmt == "csv":
         raise click.UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
-    text = sys.stdin.read() if expression == "-" else expression
+    text = sys.stdin.read().removeprefix("\ufeff") if expression == "-" else expression   # a BOM from Notepad, Excel
     try:
         graph = parse(text, order)
     except ParseError as err:

@@ -111,7 +111,31 @@ def _check(report: Report, problems: int) -> Report:
     report.bad_points = int(bad.sum())
     if report.bad_points:
         report.problems = diagnose(report.graph, report.points, np.flatnonzero(bad)[:problems])
+        if report.seed is not None:
+            report.problems = _seed_overflow(report, report.problems)
     return report
+
+
+def _seed_overflow(report: Report, problems: list[Problem]) -> list[Problem]:
+    """Where J·v (or vᵀ·J) is not finite only because the seed is large, say so instead of
+    blaming a node: at such a point the values are finite, and the same pass with the seed
+    scaled by a power of two to max |v| < 1 gives a finite product."""
+    v = np.asarray(report.seed, dtype=float)
+    top = float(np.max(np.abs(v))) if v.size else 0.0
+    if not np.isfinite(top) or top <= 1.0:
+        return problems
+    points = sorted({p.point for p in problems})
+    X = report.points[points]
+    values, D = ad.differentiate(report.graph, X, report.mode, np.ldexp(v, -np.frexp(top)[1]))
+    fine = np.isfinite(values).all(axis=1) & np.isfinite(D).all(axis=1)
+    blamed = {p for p, ok in zip(points, fine) if ok}
+    product = "J·v" if report.mode == "forward" else "vᵀ·J"
+    return sorted([problem for problem in problems if problem.point not in blamed] + [
+        Problem(p, None, "derivative", "", (),
+                f"{product} overflows at {point_text(report.graph, report.points[p])} because the seed is large "
+                f"(max |v| = {format_number(top)}), not because of a node of f: {product} is linear in v, so "
+                f"scale the seed down and the result up")
+        for p in blamed], key=lambda problem: problem.point)       # stable: node order kept within a point
 
 
 def diagnose(graph: Graph, X: np.ndarray, indices: Any, per_point: int = 3) -> list[Problem]:

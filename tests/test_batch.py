@@ -105,7 +105,7 @@ def test_npy_of_integers_and_one_input_as_a_vector(tmp_path):
     ("1,2\n3,1e999\n", 2, "overflows"),
     ("1,2\n3,,4\n", 2, "3 values"),
     ("1,2\n,4\n", 2, "x1 is empty"),
-    ("1,2\n0x1F,2\n", 2, "not a number"),
+    ("1,2\n0x1F,2\n", 2, "x1: 0x1F is hexadecimal"),
     ("x1,x2\n1,2\n2,3\n4,5\n6,7\nx1,x2\n", 6, "a header row of input names may only come first"),
 ])
 def test_malformed_row_stops_after_the_rows_before_it(text, line, says, tmp_path, small_chunks):
@@ -330,3 +330,95 @@ def test_the_benchmark_runs_without_peers():
     for section in ("### 1.", "### 2.", "### 3.", "### 4.", "### 4b.", "### 5."):
         assert section in out.stdout
     assert "JAX (skipped: --no-peers)" in out.stdout and "| F4 " in out.stdout
+
+
+# --- messages that name the right column, and a byte-order mark (issue 11, item 11) ----------
+F3 = "a*b*c"                     # three inputs: a header order that is not its own inverse
+
+
+@pytest.mark.parametrize(("text", "line", "says"), [
+    ("x2, x1\n1,2\n3,zz\n", 3, "x1 is 'zz', not a number: 3,zz"),
+    ("x2 x1\n1 2\n3 zz\n", 3, "x1 is 'zz', not a number: 3 zz"),
+    ("x2,x1\n1,2\nzz,3\n", 3, "x2 is 'zz', not a number"),
+    ("# c\n\nx2\tx1\n\n1\t2\n3\t\u22124\n", 6, "x1: '\u22124' is typed with minus sign"),
+    ("x2,x1\n1,2,3\n", 2, "3 values but the header has 2 columns (x2, x1)"),
+])
+def test_a_bad_field_is_named_by_its_header_column(text, line, says, tmp_path, small_chunks):
+    path = tmp_path / "p.csv"
+    path.write_text(text, encoding="utf-8")
+    result = run([F1, "--points", str(path), "--format", "csv"])
+    assert result.exit_code == 2
+    assert f"line {line}: {says}" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("sep", [",", " "])
+@pytest.mark.parametrize("column", range(3))
+def test_a_bad_field_under_a_permuted_header_of_three(sep, column, tmp_path):
+    header = ["c", "a", "b"]
+    row = ["1", "2", "3"]
+    row[column] = "1e"
+    path = tmp_path / "p.txt"
+    path.write_text(sep.join(header) + "\n4" + sep + "5" + sep + "6\n" + sep.join(row) + "\n")
+    result = run([F3, "--points", str(path), "--format", "csv"])
+    assert result.exit_code == 2
+    assert f"line 3: {header[column]}: '1e' has no exponent after its 'e'" in result.stderr, result.stderr
+    assert result.stdout.splitlines()[1].startswith("5.0,6.0,4.0,")          # the good row, in input order
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("body", [b"x2,x1\n2,1\n4,3\n", b"1,2\n3,4\n", b"x1 x2\r\n1 2\r\n3 4\r\n"])
+def test_a_byte_order_mark_is_skipped_in_a_file_and_on_stdin(body, tmp_path, small_chunks):
+    path = tmp_path / "p.csv"
+    path.write_bytes(BOM + body)
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(body)
+    want = run([F1, "--points", str(plain), "--format", "csv"])
+    assert want.exit_code == 0, want.stderr
+    from_file = run([F1, "--points", str(path), "--format", "csv"])
+    from_stdin = run([F1, "--points", "-", "--format", "csv"], stdin=BOM + body)
+    for got in (from_file, from_stdin):
+        assert got.exit_code == 0, got.stderr
+        assert got.stdout == want.stdout
+    assert [r.split(",")[:2] for r in want.stdout.splitlines()[1:]] == [["1.0", "2.0"], ["3.0", "4.0"]]
+
+
+def test_a_byte_order_mark_alone_or_before_a_bad_line(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(BOM)
+    result = run([F1, "--points", str(path), "--format", "csv"])
+    assert result.exit_code == 0 and result.stdout.splitlines() == ["x1,x2,y1,y2,d(y1)/d(x1),d(y1)/d(x2),"
+                                                                      "d(y2)/d(x1),d(y2)/d(x2)"], result.stdout
+    path.write_bytes(BOM + b"x1,x2\n1,q\n")
+    result = run([F1, "--points", str(path)])
+    assert result.exit_code == 2 and "line 2: x2 is 'q', not a number" in result.stderr
+
+
+def test_utf16_and_semicolons_say_how_to_save_the_file(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("x1,x2\n1,2\n", encoding="utf-16")
+    result = run([F1, "--points", str(path)])
+    assert result.exit_code == 2 and "line 1: the text is UTF-16" in result.stderr and "UTF-8" in result.stderr
+    path.write_text("x1;x2\n1,5;2,5\n")
+    result = run([F1, "--points", str(path)])
+    assert result.exit_code == 2 and "line 1: the values are separated by ';'" in result.stderr
+    path.write_text("1,5;2,5\n")
+    result = run([F1, "--points", str(path)])
+    assert result.exit_code == 2 and "such as 1.5,2.5" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("1,2\n3,4,\n", "line 2: the line ends with a comma; give 2 values (x1, x2): 3,4,"),
+    ("x2,x1\n3,4,\n", "line 2: the line ends with a comma; give 2 values (x2, x1)"),
+    ("x1=1,x2=2\n", "line 1: x1 is 'x1=1', not a number (name the columns once, in a header row: x1,x2)"),
+    ('"1","2"\n', 'line 1: x1: "1" is in quotes; write the number without them: 1'),
+    ("1,1_000\n", "line 1: x2: '1_000' has a digit separator '_'; write 1000"),
+    ("1 2 3\n", "line 1: 3 values but the function has 2 inputs"),
+])
+def test_points_file_values_typed_wrong_say_what_to_type(text, says, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(text)
+    result = run([F1, "--points", str(path)])
+    assert result.exit_code == 2
+    assert says in result.stderr, result.stderr

@@ -8,9 +8,11 @@ import csv
 import io
 import json
 import math
+import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 import pytest
 from click.testing import CliRunner
@@ -201,7 +203,7 @@ def test_vars_agreeing_with_a_header_is_fine():
         ("x*y", "x,y,x", "x is listed twice"),
         ("x*y", "x", "'y' is not an input of --vars"),
         ("x*y", "x,2y", "'2y' is not an input name"),
-        ("x*y", "x,", "'' is not an input name"),
+        ("x*y", "x,", "'x,' ends with a comma"),
         ("x*y", "x,sin", "is a function and cannot be an input name"),
     ],
 )
@@ -520,3 +522,195 @@ def test_a_reader_that_goes_away_ends_the_run_quietly_like_cat(tmp_path):
     assert adjac.wait(timeout=60) == -signal.SIGPIPE
     assert first.startswith(b"x1,x2,")
     assert stderr == b""
+
+
+# --- messages that steer the right way (issue 11, item 11) -------------------------------------------
+@pytest.mark.parametrize(("expression", "point"), [
+    ("-omega^2*x", "2,3"),            # -o: once read as --output mega^2*x
+    ("-o*x", "2,3"),
+    ("-o^2 + x", "2,3"),
+    ("-oy + x", "2,3"),
+    ("-omega*(x + 1), x", "2,3"),
+    ("-h^2*x", "2,3"),                # -h: the help flag
+    ("-hx*y", "2,3"),
+    ("-V*x", "2,3"),                  # -V, -v: no options of ours
+    ("-v^2 + x", "2,3"),
+    ("-x^2", "3"),
+])
+def test_an_expression_starting_with_a_minus_and_an_option_letter(expression, point, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    reference = ok("--format", "json", "--at", point, "--", expression).stdout
+    assert strict_json(reference)["outputs"][0] == expression.split(", ")[0]
+    for args in [(expression, "--at", point), ("--at", point, expression), ("--at", point, expression, "--ascii")]:
+        assert ok(*args, "--format", "json").stdout == reference, args
+    assert list(tmp_path.iterdir()) == []                 # no file named mega^2*x
+
+
+@pytest.mark.parametrize("args", [
+    ("-omega^2", "x", "--at", "1"),
+    ("x", "-omega^2", "--at", "1"),
+    ("--at", "1", "-o*x", "--", "x"),
+    ("-y", "-omega^2*x", "--at", "1,2"),
+])
+def test_o_with_an_attached_formula_and_another_expression_is_an_error(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stderr = usage_error(*args)
+    assert "looks like an expression that starts with a minus" in stderr and "--output FILE" in stderr
+    assert "adjac [OPTIONS] -- '-o" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_o_with_an_attached_file_name_still_writes_the_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ok("x*y", "--at", "1,2", "-oresults.csv", "--format", "csv")
+    assert (tmp_path / "results.csv").read_text().startswith("x,y,y1,")
+    ok("x*y", "--at", "1,2", f"-o{tmp_path / 'sub.csv'}", "--format", "csv")
+    assert (tmp_path / "sub.csv").exists()
+
+
+def test_a_missing_expression_says_how_a_short_option_was_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stderr = usage_error("-omega", "--at", "1")
+    assert "Missing argument 'EXPRESSION'" in stderr
+    assert "'-omega' was read as -o 'mega', the output file" in stderr and "adjac [OPTIONS] -- '-omega'" in stderr
+    assert strict_json(ok("--format", "json", "--at", "2", "--", "-omega").stdout)["results"][0]["jacobian"] == [[-1.0]]
+
+
+@pytest.mark.parametrize("stdin", ["\ufeffx*y\n", "\ufeff f(x, y) = (\n x*y\n)\n"])
+def test_a_byte_order_mark_on_stdin_is_not_part_of_the_expression(stdin):
+    doc = document("-", "--at", "2,3", input=stdin.encode("utf-8"))
+    assert doc["results"][0]["jacobian"] == [[3.0, 2.0]]
+
+
+@pytest.mark.parametrize(("option", "value", "needle"), [
+    ("--at", "1 2", "'1 2': separate values with commas, not spaces: 1,2"),
+    ("--at", "x=1 y=2", "separate values with commas, not spaces: x=1,y=2"),
+    ("--at", "x = 1 y = 2", "separate values with commas, not spaces: x=1,y=2"),
+    ("--at", "1;2", "separate values with commas, not semicolons: 1,2"),
+    ("--at", "1,5;2,5", "separate values with commas, not semicolons: 1.5,2.5"),
+    ("--at", "1,2,", "'1,2,' ends with a comma"),
+    ("--at", "1,,2", "in '1,,2': empty value"),
+    ("--at", "x=1,x=2", "x is given twice"),
+    ("--at", "x=,y=2", "x has an empty value after '='; write x=1.5"),
+    ("--at", "\u22121,2", "'\u22121' is typed with minus sign (\u2212); type plain ASCII: -1"),
+    ("--at", "\u20131,2", "type plain ASCII: -1"),
+    ("--at", "\uff11,2", "type plain ASCII: 1"),
+    ("--at", "1e,2", "'1e' has no exponent after its 'e'"),
+    ("--at", "1e-,2", "'1e-' has no exponent after its 'e'"),
+    ("--at", "1_000,2", "'1_000' has a digit separator '_'; write 1000"),
+    ("--at", "inf,2", "inf is not allowed; give finite numbers"),
+    ("--at", "nan,2", "nan is not allowed"),
+    ("--at", "(1,2)", "without brackets"),
+    ("--at", "'1',2", "'1' is in quotes; write the number without them: 1"),
+    ("--at", "pi,2", "'pi' is not a number; give decimal numbers such as 0.5"),
+    ("--at", "1/2,2", "not names or formulas"),
+    ("--seed", "1 0", "separate values with commas, not spaces: 1,0"),
+    ("--seed", "1;0", "separate values with commas, not semicolons: 1,0"),
+    ("--seed", "\u22121,0", "type plain ASCII: -1"),
+    ("--seed", "x=1,y=0", "a seed is a list of numbers in input order"),
+    ("--seed", "1e,0", "no exponent"),
+    ("--vars", "x y", "separate names with commas, not spaces: x,y"),
+    ("--vars", "x;y", "separate names with commas, not semicolons: x,y"),
+    ("--vars", "x,,y", "an empty name between two commas"),
+    ("--vars", "x,y,", "'x,y,' ends with a comma"),
+])
+def test_value_messages_say_what_to_type(option, value, needle):
+    args = ("x*y", option, value) if option == "--at" else ("x*y", "--at", "1,2", option, value)
+    stderr = usage_error(*args, "--mode", "forward")
+    assert needle in stderr
+    assert "write decimals with a point" not in stderr
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (("x*y", "1,2"), "'1,2' looks like a point; give it with --at: adjac 'x*y' --at 1,2"),
+    (("1,2", "x*y"), "give it with --at: adjac 'x*y' --at 1,2"),
+    (("x*y", "x=1,y=2"), "--at x=1,y=2"),
+    (("-", "1,2"), "adjac - --at 1,2"),
+    (("x*y", "--at", "1", "2"), "unexpected extra argument '2' after --at 1: separate the values with commas, "
+                                "no spaces: --at 1,2"),
+    (("x*y", "--at", "1", ",2"), "--at 1,2"),
+    (("x*y", "--at", "1,2", "--vars", "x", "y"), "--vars x,y"),
+    (("x*y", "--at", "1,", "2"), "'1,' ends with a comma; give one value per input, such as 1,2 (a space after "
+                                 "a comma splits the value in two words: write --at 1,2, or quote it)"),
+    (("x*y", "--at=1,", "2"), "write --at 1,2"),
+    (("x*y", "--at", "1,2", "--seed", "1,", "0"), "write --seed 1,0"),
+    (("x*y", "--at", "1,", "2", "--seed", "1,", "0"), "write --at 1,2"),
+    (("x*y", "--seed", "1,", "0", "--at", "1,", "2"), "write --seed 1,0"),
+    (("x", "y"), "unexpected extra argument 'y': adjac takes one EXPRESSION, here 'x'; quote an expression"),
+    (("x*y", "--at", "1,2", "sin(x)"), "adjac takes one EXPRESSION, here 'x*y'"),
+    (("x*y", "sin", "cos"), "unexpected extra arguments 'sin', 'cos'"),
+])
+def test_stray_arguments_say_what_they_look_like(args, needle):
+    stderr = usage_error(*args, input="x*y")
+    assert needle in stderr
+    assert "Got unexpected extra argument" not in stderr
+
+
+@pytest.mark.parametrize(("args", "product"), [
+    (("x*y", "--at", "1,2", "--seed", "1e308,1e308"), "J·v"),
+    (("x*y, x+y", "--at", "1,2", "--seed", "1e308,1e308", "--mode", "forward"), "J·v"),
+    (("exp(x), x+y", "--at", "1,2", "--seed", "1e308,1e308", "--mode", "reverse"), "vᵀ·J"),
+    (("x*y - x*y, x", "--at", "1,2", "--seed", "1e308,1e308", "--mode", "forward"), "J·v"),   # inf - inf inside
+])
+def test_an_overflowing_seed_is_blamed_not_a_node(args, product):
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    (warning,) = strict_json(result.stdout)["warnings"]
+    assert warning["node"] is None and warning["expression"] == ""
+    assert warning["message"].startswith(f"{product} overflows at x = 1, y = 2 because the seed is large "
+                                         "(max |v| = 1e+308), not because of a node of f")
+    assert f"adjac: warning: {product} overflows" in result.stderr
+
+
+def test_a_node_that_overflows_is_still_blamed_with_a_large_seed():
+    result = run("x*y", "--at", "1e200,1e200", "--seed", "1e300,1e300", "--format", "json")
+    assert result.exit_code == 1
+    (warning,) = strict_json(result.stdout)["warnings"]
+    assert warning["expression"] == "x*y" and "the result overflows" in warning["message"]
+    assert "seed" not in warning["message"]
+
+
+@pytest.mark.parametrize("point", ["x = 1, y = 2", " 1 , 2 ", "x=1 , y= 2", "y = 2,x = 1", "\t1,\t2"])
+def test_spaces_around_commas_and_equals_signs_are_fine(point):
+    assert document("x*y", "--at", point)["results"][0]["jacobian"] == [[2.0, 1.0]]
+
+
+def test_expressions_starting_with_a_minus_and_any_letter_are_computed_not_written_to_a_file():
+    from hypothesis import assume, given, settings
+    from hypothesis import strategies as st
+
+    from autodiff_cli.parse import parse as parse_expression
+
+    names = st.sampled_from(["o", "omega", "oy", "h", "hx", "V", "v", "x", "y", "o2"])
+
+    @settings(max_examples=60, deadline=None)
+    @given(a=names, op=st.sampled_from(["^", "*", "+", "/", "*(1+", "^2*"]), b=st.sampled_from(["x", "y", "2", "o"]),
+           tail=st.sampled_from(["", ", x", ", y*o"]))
+    def check(a, op, b, tail):
+        expression = f"-{a}{op}{b}{')' if '(' in op else ''}{tail}"
+        assume(not expression.startswith("-o/"))          # -o/x: an absolute path, -o /x
+        point = ",".join(str(k + 2) for k in range(parse_expression(expression).n))
+        runner = CliRunner()
+        here = os.getcwd()
+        with tempfile.TemporaryDirectory() as folder:
+            os.chdir(folder)
+            try:
+                reference = runner.invoke(main, ["--format", "json", "--at", point, "--", expression])
+                assert reference.exit_code in (0, 1), reference.stderr
+                for args in [(expression, "--at", point), ("--at", point, expression)]:
+                    got = runner.invoke(main, [*args, "--format", "json"], prog_name="adjac")
+                    assert (got.exit_code, got.stdout) == (reference.exit_code, reference.stdout), (args, got.stderr)
+                assert os.listdir(".") == []                  # no file named after the formula
+            finally:
+                os.chdir(here)
+
+    check()
+
+
+def test_seed_warnings_stay_in_point_order():
+    result = run("1/x, 2*x", "--at", "1", "--at", "0", "--seed", "1e308", "--mode", "forward", "--format", "json")
+    assert result.exit_code == 1
+    warnings = strict_json(result.stdout)["warnings"]
+    assert [w["point"] for w in warnings] == sorted(w["point"] for w in warnings)
+    assert "seed is large" in warnings[0]["message"] and warnings[0]["point"] == 0
+    assert "1/x is inf" in warnings[-1]["message"] and warnings[-1]["point"] == 1

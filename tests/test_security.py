@@ -172,7 +172,7 @@ def test_user_text_is_not_rich_markup():
         ("0x10,1", "0x10 is hexadecimal; give a decimal number"),
         ("1e999,1", "1e999 overflows a double"),
         ("1.5.2,1", "'1.5.2' is not a number (write decimals with a point"),
-        ("1,5;2", "is not a number"),
+        ("1,5;2", "separate values with commas, not semicolons: 1.5,2"),
         ("x=1,2", "mixes values by position and by name"),
         ("=1,y=2", "a name is missing before '='"),
         ("x=1,x=2", "x is given twice"),
