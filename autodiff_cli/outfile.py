@@ -313,7 +313,8 @@ class Guard:
         self._outer, _guard = _guard, self
         if threading.current_thread() is threading.main_thread():
             for signum in SIGNALS:
-                self._saved[signum] = signal.signal(signum, self._interrupt)
+                if signal.getsignal(signum) != signal.SIG_IGN:     # nohup, a background job: stay deaf
+                    self._saved[signum] = signal.signal(signum, self._interrupt)
         stream = sys.stdout
         if stream is not None and hasattr(stream, "buffer"):
             stream.flush()

@@ -310,3 +310,25 @@ def test_a_signal_with_two_files_open_leaves_both(tmp_path):
     no_traceback(stderr)
     assert stderr.endswith(f"adjac: interrupted; {out} and {graph} were not written\n"), stderr
     kept(tmp_path, "out.txt")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_an_ignored_signal_stays_ignored(tmp_path):
+    # nohup adjac ...: SIGHUP is ignored when adjac starts, and must stay so.
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", F, "--points", "-", "--format", "csv",
+                             "-o", str(out)], stdin=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    assert proc.stdin is not None and proc.stderr is not None
+    proc.stdin.write(b"1,2\n")
+    proc.stdin.flush()
+    _wait_for(lambda: len(list(tmp_path.iterdir())) == 1, "the temporary file")
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    proc.stdin.write(b"3,4\n")
+    proc.stdin.close()
+    assert proc.wait(timeout=60) == 0, proc.stderr.read()
+    assert out.read_text().splitlines()[1:] == ["1.0,2.0,2.8414709848078967,0.36787944117144233,"
+                                                "2.5403023058681398,1.0,0.36787944117144233,-0.36787944117144233",
+                                                "3.0,4.0,12.141120008059866,0.36787944117144233,"
+                                                "3.010007503399555,3.0,0.36787944117144233,-0.36787944117144233"]
