@@ -305,7 +305,8 @@ class Guard:
         self.stopping = False
         self.stdout: _Checked | None = None
         self._saved: dict[int, Any] = {}
-        self._stdout: Any = None
+        self._stdout: Any = None                # the standard output it replaced, and its replacement
+        self._wrapper: _Stdout | None = None
         self._outer: Guard | None = None
 
     def __enter__(self) -> Guard:
@@ -320,7 +321,7 @@ class Guard:
             stream.flush()
             self.stdout = _Checked(stream.buffer, STDOUT)
             self._stdout = stream
-            sys.stdout = _Stdout(stream, io.BufferedWriter(self.stdout, BUFFER))
+            sys.stdout = self._wrapper = _Stdout(stream, io.BufferedWriter(self.stdout, BUFFER))
         return self
 
     def _interrupt(self, signum: int, frame: FrameType | None) -> None:
@@ -336,7 +337,7 @@ class Guard:
         if not completed:
             self.lost = [out.path for out in self.outputs if out.holds_data()]
         try:
-            self._flush_stdout(report=completed)
+            self._flush_stdout(report=completed, drop=isinstance(err, Interrupted))
             for out in self.outputs:
                 if completed:
                     out.commit()
@@ -356,11 +357,15 @@ class Guard:
             if not self.outputs or (self.stdout is not None and self.stdout.written):
                 err.incomplete.append(STDOUT)
 
-    def _flush_stdout(self, report: bool) -> None:
-        if self.stdout is None:
+    def _flush_stdout(self, report: bool, drop: bool) -> None:
+        """Flush what the run printed (after an error too: the rows before a malformed one);
+        after an interrupt drop it instead, as a flush to a pipe nobody reads would never end."""
+        if self.stdout is None or self._wrapper is None:
             return
         try:
-            sys.stdout.flush()
+            if drop:
+                return
+            self._wrapper.flush()
             self.stdout.flush()
         except WriteError:
             if report:

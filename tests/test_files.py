@@ -332,3 +332,19 @@ def test_an_ignored_signal_stays_ignored(tmp_path):
                                                 "2.5403023058681398,1.0,0.36787944117144233,-0.36787944117144233",
                                                 "3.0,4.0,12.141120008059866,0.36787944117144233,"
                                                 "3.010007503399555,3.0,0.36787944117144233,-0.36787944117144233"]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_ctrl_c_stops_a_run_whose_reader_does_not_read(tmp_path):
+    # adjac ... | less: less waits for a key, the pipe is full, Ctrl-C must still end adjac
+    # (not hang flushing what is left to a pipe nobody reads).
+    points = tmp_path / "p.csv"
+    points.write_bytes(_lines(0, 200_000))
+    proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", F, "--points", str(points), "--format", "jsonl"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 130
+    assert re.fullmatch(r"adjac: interrupted after \d+ points?; output is incomplete\n", proc.stderr.read().decode())
