@@ -203,7 +203,7 @@ WRITE_FAILED = 74                       # EX_IOERR of sysexits.h
 
 
 def _interrupted(err: outfile.Interrupted) -> str:
-    """'interrupted after 1,200 points; out.csv was not written'"""
+    """'interrupted after 1200 points; out.csv was not written' (the points whose results were written)."""
     after = "" if err.points is None else f" after {_count(err.points, 'point', 'points')}"
     told = []
     if err.unwritten:

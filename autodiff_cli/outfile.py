@@ -267,7 +267,7 @@ def problem(path: str, reads: Sequence[str | int] = ()) -> str | None:
                 continue
             if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
                 if isinstance(source, int):
-                    return f"{path!r} is the file on standard input, which holds the points; write the results to another file"
+                    return f"{path!r} is the file on standard input, which adjac reads; write the results to another file"
                 alias = "" if source == path else f" {source!r} by another name"
                 return f"{path!r} is the points file{alias}; write the results to another file"
     if _direct(path):

@@ -66,7 +66,7 @@ def test_output_naming_the_points_file_is_refused_by_any_name(tmp_path):
         assert points.read_text() == "1,2\n3,4\n"
     with points.open() as stdin:                                   # --points - < in.csv
         refused = adjac(F, "--points", "-", "-o", str(points), "--format", "csv", stdin=stdin)
-    assert refused.returncode == 2 and "standard input, which holds the points" in refused.stderr
+    assert refused.returncode == 2 and "is the file on standard input" in refused.stderr
     assert points.read_text() == "1,2\n3,4\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.csv", "in.csv", "link.csv"]
 
