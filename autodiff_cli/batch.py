@@ -5,7 +5,7 @@ header row of input names in any order, ``#`` comments and blank lines skipped),
 ``.npy`` array of shape (N, n).  Points are read, computed and written a chunk at a time,
 so memory stays bounded whatever N is; csv, jsonl and json results stream out as they are
 computed, and ``--format npy`` fills an ``.npz`` archive (points, values, jacobian) through
-temporary files beside it.
+anonymous temporary files beside it (nothing of them is left behind, however the run ends).
 
 A malformed row raises ``PointsError`` carrying its line number, but only after every row
 before it has been handed out: the caller writes those in full, then stops.
@@ -20,6 +20,7 @@ import codecs
 import io
 import json
 import os
+import shutil
 import tempfile
 import time
 import warnings
@@ -33,6 +34,7 @@ import numpy as np
 from . import ad, decimals
 from .errors import AdjacError
 from .graph import Graph, listing
+from .outfile import Interrupted, WriteError
 from .parse import DECIMAL, NAME
 from .report import Problem, Report, compute
 
@@ -304,12 +306,16 @@ def _shorten(text: str, limit: int = 60) -> str:
 
 # --- writing results ---------------------------------------------------------------------
 class Sink:
-    """Where results go, chunk by chunk; ``close`` finishes the output (also after an error)."""
+    """Where results go, chunk by chunk; ``close`` finishes the output (also after a malformed
+    point), ``abandon`` drops it unfinished (after an interrupt or a failed write)."""
 
     def write(self, report: Report, offset: int) -> None:
         raise NotImplementedError
 
     def close(self, summary: Summary) -> None:
+        pass
+
+    def abandon(self) -> None:
         pass
 
 
@@ -440,38 +446,48 @@ class TableSink(Sink):
 
 
 class NpzSink(Sink):
-    """An .npz archive (uncompressed zip of .npy files), filled through temporary .npy files
-    that grow chunk by chunk, then zipped once N is known:
+    """An .npz archive (uncompressed zip of .npy files) written to ``out``, filled through
+    anonymous temporary .npy files in ``folder`` that grow chunk by chunk, then zipped once
+    N is known (a failed write names ``name``, the archive the temporary files are for):
 
         points (N, n), values (N, m), and jacobian (N, m, n) or, with --seed, seed and
         jvp (N, m) / vjp (N, n); variables (n,) and outputs (m,) as strings.
     """
 
-    def __init__(self, path: str, graph: Graph, mode: str, seed: Any, stdout: IO[bytes] | None = None):
-        self.path, self.stdout, self.graph, self.mode, self.seed = path, stdout, graph, mode, seed
-        where = os.path.dirname(os.path.abspath(path)) if path != "-" else None
-        self.tmp = tempfile.TemporaryDirectory(dir=where, prefix=".adjac-")
+    def __init__(self, out: IO[bytes], folder: str | None, graph: Graph, mode: str, seed: Any, name: str | None = None):
+        self.out, self.graph, self.mode, self.seed = out, graph, mode, seed
+        self.where = name or f"a temporary file in {folder or tempfile.gettempdir()}"
         key = "jacobian" if seed is None else ("jvp" if mode == "forward" else "vjp")
         width = (graph.m, graph.n) if seed is None else ((graph.m,) if mode == "forward" else (graph.n,))
-        self.parts = {name: _GrowingNpy(os.path.join(self.tmp.name, name + ".npy"), tail)
-                      for name, tail in (("points", (graph.n,)), ("values", (graph.m,)), (key, width))}
+        self.parts: dict[str, _GrowingNpy] = {}
+        try:
+            for name, tail in (("points", (graph.n,)), ("values", (graph.m,)), (key, width)):
+                self.parts[name] = _GrowingNpy(tempfile.TemporaryFile(dir=folder), tail)
+        except OSError as err:
+            self.abandon()
+            raise WriteError(self.where, err) from None
         self.key = key
 
     def write(self, report: Report, offset: int) -> None:
         derivatives = report.product if report.seed is not None else report.jacobian
         assert derivatives is not None
-        self.parts["points"].append(report.points)
-        self.parts["values"].append(report.values)
-        self.parts[self.key].append(derivatives)
+        try:
+            self.parts["points"].append(report.points)
+            self.parts["values"].append(report.values)
+            self.parts[self.key].append(derivatives)
+        except OSError as err:
+            raise WriteError(self.where, err) from None
 
     def close(self, summary: Summary) -> None:
         try:
-            for part in self.parts.values():
-                part.close()
-            target: Any = self.stdout if self.path == "-" else self.path
-            with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            with zipfile.ZipFile(self.out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
                 for name, part in self.parts.items():
-                    archive.write(part.path, name + ".npy")
+                    try:
+                        size = part.finish()
+                    except OSError as err:
+                        raise WriteError(self.where, err) from None
+                    with archive.open(name + ".npy", "w", force_zip64=size >= 2**31 - 1) as entry:
+                        shutil.copyfileobj(part.file, entry, BLOCK)
                 small = {"variables": np.array(self.graph.inputs, dtype=str),
                          "outputs": np.array(self.graph.labels, dtype=str),
                          "sparsity": np.array(self.graph.sparsity(), dtype=bool).reshape(self.graph.m, self.graph.n)}
@@ -482,18 +498,21 @@ class NpzSink(Sink):
                     np.save(buffer, array, allow_pickle=False)
                     archive.writestr(name + ".npy", buffer.getvalue())
         finally:
-            self.tmp.cleanup()
+            self.abandon()
+
+    def abandon(self) -> None:
+        for part in self.parts.values():
+            part.file.close()
 
 
 class _GrowingNpy:
     """A .npy file of float64 rows whose first dimension grows as rows are appended; the
-    header has a fixed size and is rewritten with the final shape on close."""
+    header has a fixed size and is rewritten with the final shape by ``finish``."""
 
     HEADER = 256
 
-    def __init__(self, path: str, tail: tuple[int, ...]):
-        self.path, self.tail, self.rows = path, tail, 0
-        self.file = open(path, "wb")
+    def __init__(self, file: IO[bytes], tail: tuple[int, ...]):
+        self.file, self.tail, self.rows = file, tail, 0
         self.file.write(self._header())
 
     def _header(self) -> bytes:
@@ -505,11 +524,13 @@ class _GrowingNpy:
         self.file.write(np.ascontiguousarray(array, dtype="<f8").tobytes())
         self.rows += len(array)
 
-    def close(self) -> None:
-        if not self.file.closed:
-            self.file.seek(0)
-            self.file.write(self._header())
-            self.file.close()
+    def finish(self) -> int:
+        """Write the final header; the file's size in bytes, read from the start."""
+        size = self.file.seek(0, os.SEEK_END)
+        self.file.seek(0)
+        self.file.write(self._header())
+        self.file.seek(0)
+        return size
 
 
 # --- the loop ----------------------------------------------------------------------------
@@ -536,8 +557,9 @@ class Summary:
 def run(graph: Graph, chunks: Iterable[np.ndarray], mode: str, seed: Any, sink: Sink,
         problems: int = 10, progress: Callable[[], None] | None = None) -> Summary:
     """Compute and write chunk by chunk.  At most ``problems`` non-finite results are traced
-    to their node over the whole run; the rest are only counted.  An exception from
-    ``chunks`` (a PointsError) propagates after the sink has been closed."""
+    to their node over the whole run; the rest are only counted.  A PointsError from
+    ``chunks`` propagates after the sink has been closed; any other exception (an interrupt,
+    a failed write) leaves the sink unfinished, so the output cannot pass for complete."""
     summary = Summary()
     try:
         for X in chunks:
@@ -554,12 +576,23 @@ def run(graph: Graph, chunks: Iterable[np.ndarray], mode: str, seed: Any, sink: 
             summary.traced += len({p.point for p in report.problems})
             if progress is not None:
                 progress()
-    finally:
-        if summary.report is None and isinstance(sink, CsvSink):
-            sink.header(Report(graph, np.zeros((0, graph.n)), mode, np.zeros((0, graph.m)),  # type: ignore[arg-type]
-                               seed=None if seed is None else np.asarray(seed, dtype=float)))
-        sink.close(summary)
+    except PointsError:
+        _finish(graph, mode, seed, sink, summary)
+        raise
+    except BaseException as err:
+        if isinstance(err, Interrupted):
+            err.points = summary.points
+        sink.abandon()
+        raise
+    _finish(graph, mode, seed, sink, summary)
     return summary
+
+
+def _finish(graph: Graph, mode: str, seed: Any, sink: Sink, summary: Summary) -> None:
+    if summary.report is None and isinstance(sink, CsvSink):
+        sink.header(Report(graph, np.zeros((0, graph.n)), mode, np.zeros((0, graph.m)),  # type: ignore[arg-type]
+                           seed=None if seed is None else np.asarray(seed, dtype=float)))
+    sink.close(summary)
 
 
 class ProgressBar:

@@ -1,12 +1,14 @@
 """The adjac command: the only module that reads the command line, prints, or exits.
 
 Exit status: 0 results printed; 1 results printed but something is not finite, or
---check found a disagreement; 2 the command line or the expression is wrong (nothing computed).
+--check found a disagreement; 2 the command line or the expression is wrong (nothing computed);
+74 an output could not be written; 128 + N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import math
@@ -18,7 +20,7 @@ from typing import Any, NamedTuple
 
 import click
 
-from . import __version__, decimals
+from . import __version__, decimals, outfile
 from .errors import AdjacError, ParseError
 from .graph import Graph, listing
 from .parse import DECIMAL, NAME, parse
@@ -289,6 +291,45 @@ def _point(word: str) -> bool:
         return False
     return True
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """One run inside ``outfile.Guard``: files written whole when it completes, else left as
+        they were; a signal or a failed write ends it with a message and its own exit status."""
+        guard = outfile.Guard()
+        try:
+            with guard:
+                return super().main(*args, **kwargs)
+        except SystemExit as done:
+            for path in guard.lost if done.code not in outfile.COMPLETED else []:
+                click.echo(f"adjac: {path} was not written", err=True)
+            raise
+        except outfile.Interrupted as err:
+            click.echo(f"adjac: {_interrupted(err)}", err=True)
+            sys.exit(err.status)
+        except outfile.WriteError as err:
+            if err.name == outfile.STDOUT:
+                outfile.silence_stdout()
+            if err.errno == errno.EPIPE and err.name == outfile.STDOUT:    # the reader went away, as for cat
+                sys.exit(128 + PIPE)
+            click.echo(f"adjac: {err}", err=True)
+            sys.exit(WRITE_FAILED)
+
+
+PIPE = getattr(signal, "SIGPIPE", 13)
+WRITE_FAILED = 74                       # EX_IOERR of sysexits.h
+
+
+def _interrupted(err: outfile.Interrupted) -> str:
+    """'interrupted after 1200 points; out.csv was not written' (the points whose results were written)."""
+    after = "" if err.points is None else f" after {_count(err.points, 'point', 'points')}"
+    told = []
+    if err.unwritten:
+        told.append(f"{' and '.join(err.unwritten)} {'was' if len(err.unwritten) == 1 else 'were'} not written")
+    if err.incomplete:
+        names = [name for name in err.incomplete if name != outfile.STDOUT]
+        told.append(f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} incomplete" if names
+                    else "output is incomplete")
+    return f"interrupted{after}; " + "; ".join(told or ["output is incomplete"])
+
 
 @click.command(cls=Command, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
 @click.argument("expression")
@@ -336,7 +377,8 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     it from standard input.  Without --at, adjac prints the Jacobian as formulas.
 
     Exit status: 0 results printed; 1 results printed but some are not finite,
-    or --check found a disagreement; 2 the command line or the expression is wrong.
+    or --check found a disagreement; 2 the command line or the expression is wrong;
+    74 an output could not be written; 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP.
     """
     if sys.stdout is None:                  # started with stdout closed (>&-): the exit status still counts
         sys.stdout = open(os.devnull, "w", encoding="utf-8")
@@ -353,10 +395,11 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         raise click.BadParameter(str(err), param_hint="'EXPRESSION'") from None
     except AdjacError as err:
         raise click.UsageError(str(err)) from None
+    _outputs(output, graph_out, points_file, expression)
     if points_file is not None or fmt == "npy" or output not in (None, "-"):
         _batch_options(graph, expression, points, points_file, fmt, output)
         if output not in (None, "-") and fmt != "npy":        # every text format can go to a file
-            stream = click.get_current_context().with_resource(open(output, "w", encoding="utf-8", newline=""))
+            stream = outfile.output(output).text()               # written whole when the run completes
             click.get_current_context().with_resource(contextlib.redirect_stdout(stream))
     unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
     if latex_standalone:
@@ -432,11 +475,20 @@ def _batch_options(graph: Graph, expression: str, points: Sequence[PointSpec], p
                                      f"so name it {output[:-4]}.npz", param_hint="'--output'")
         if not points and points_file is None:
             raise click.UsageError("--format npy needs points: add --at or --points")
-    if output not in (None, "-"):
-        folder = os.path.dirname(os.path.abspath(output))
-        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-            raise click.BadParameter(f"cannot write {output!r}: {folder} is not a writable folder",
-                                     param_hint="'--output'")
+
+
+def _outputs(output: str | None, graph_out: str | None, points_file: str | None, expression: str) -> None:
+    """Refuse, before anything is computed, an output that cannot be written or would replace an input."""
+    reads: list[str | int] = [points_file] if points_file not in (None, "-") else []
+    if (points_file == "-" or expression == "-") and sys.stdin is not None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            reads.append(sys.stdin.fileno())
+    for path, hint in ((output, "'--output'"), (graph_out, "'--graph-out'")):
+        problem = None if path in (None, "-") else outfile.problem(path, reads)
+        if problem:
+            raise click.BadParameter(problem, param_hint=hint)
+    if output not in (None, "-") and graph_out is not None and outfile.same_file(output, graph_out):
+        raise click.UsageError(f"--output and --graph-out both name {output!r}; give them different files")
 
 
 def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, mode: str,
@@ -458,7 +510,12 @@ def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, m
     sink: batch.Sink
     if fmt == "npy":
         assert output is not None
-        sink = batch.NpzSink(output, graph, chosen, seed, stdout=sys.stdout.buffer if output == "-" else None)
+        if output == "-":
+            sink = batch.NpzSink(sys.stdout.buffer, None, graph, chosen, seed)
+        else:
+            target = outfile.output(output)                      # written whole when the run completes
+            assert target.binary is not None
+            sink = batch.NpzSink(target.binary, target.folder, graph, chosen, seed, name=output)
     elif fmt == "csv":
         sink = batch.CsvSink(sys.stdout, digits)
     elif fmt == "jsonl":
@@ -473,6 +530,9 @@ def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, m
     except batch.PointsError as err:
         sys.stdout.flush()
         raise click.BadParameter(str(err), param_hint="'--points'") from None
+    except outfile.Interrupted as err:
+        err.points = err.points or 0                            # also while the first point was read
+        raise
     finally:
         if progress is not None:
             progress.close()
@@ -669,11 +729,11 @@ def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, un
         return
     text = dot.to_dot(graph, x, mode, seeds, digits or 6, not ascii_only)
     try:
+        target = outfile.output(graph_out)                     # written whole when the run completes
         if fmt == "dot":
-            with open(graph_out, "w", encoding="utf-8") as f:
-                f.write(text)
+            target.text().write(text)
         else:
-            dot.render(text, graph_out, fmt)
+            dot.render(text, target.path_for_writer, fmt)
     except OSError as err:
         raise click.BadParameter(f"cannot write {graph_out!r}: {err.strerror}", param_hint="'--graph-out'") from None
     except dot.RenderError as err:
@@ -713,10 +773,15 @@ def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, u
 def run() -> None:
     """The console entry point: ``main``, ending quietly when the reader of a pipe goes away.
 
-    With SIGPIPE at its default, ``adjac ... --points big.csv | head`` stops the way
-    ``cat`` does (killed by the signal, status 141 in the shell), instead of click
-    turning the broken pipe into exit status 1, which means "results not finite".
+    SIGPIPE stays ignored (Python's setting), so a write to a closed pipe raises
+    BrokenPipeError, the run cleans up (no temporary file left), standard output goes to
+    /dev/null as Python's documentation recommends, and then ``adjac ... | head`` ends the way
+    ``cat`` does: killed by SIGPIPE (status 141 in the shell), not exit status 1 ("not finite").
     """
-    if hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    main(prog_name="adjac")
+    try:
+        main(prog_name="adjac")
+    except SystemExit as done:
+        if done.code == 128 + PIPE and hasattr(signal, "SIGPIPE"):
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGPIPE)
+        raise
