@@ -246,6 +246,28 @@ class Command(click.Command):
             raise click.UsageError(_stray(ctx.params.get("expression"), rest, follows), ctx)
         return rest
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """One run inside ``outfile.Guard``: files written whole when it completes, else left as
+        they were; a signal or a failed write ends it with a message and its own exit status."""
+        guard = outfile.Guard()
+        try:
+            with guard:
+                return super().main(*args, **kwargs)
+        except SystemExit as done:
+            for path in guard.lost if done.code not in outfile.COMPLETED else []:
+                click.echo(f"adjac: {path} was not written", err=True)
+            raise
+        except outfile.Interrupted as err:
+            click.echo(f"adjac: {_interrupted(err)}", err=True)
+            sys.exit(err.status)
+        except outfile.WriteError as err:
+            if err.name == outfile.STDOUT:
+                outfile.silence_stdout()
+            if err.errno == errno.EPIPE and err.name == outfile.STDOUT:    # the reader went away, as for cat
+                sys.exit(128 + PIPE)
+            click.echo(f"adjac: {err}", err=True)
+            sys.exit(WRITE_FAILED)
+
 
 def _formula(word: str) -> bool:
     """Whether -oVALUE is rather an expression: VALUE has a character of a formula that file
@@ -290,29 +312,6 @@ def _point(word: str) -> bool:
     except click.BadParameter:
         return False
     return True
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        """One run inside ``outfile.Guard``: files written whole when it completes, else left as
-        they were; a signal or a failed write ends it with a message and its own exit status."""
-        guard = outfile.Guard()
-        try:
-            with guard:
-                return super().main(*args, **kwargs)
-        except SystemExit as done:
-            for path in guard.lost if done.code not in outfile.COMPLETED else []:
-                click.echo(f"adjac: {path} was not written", err=True)
-            raise
-        except outfile.Interrupted as err:
-            click.echo(f"adjac: {_interrupted(err)}", err=True)
-            sys.exit(err.status)
-        except outfile.WriteError as err:
-            if err.name == outfile.STDOUT:
-                outfile.silence_stdout()
-            if err.errno == errno.EPIPE and err.name == outfile.STDOUT:    # the reader went away, as for cat
-                sys.exit(128 + PIPE)
-            click.echo(f"adjac: {err}", err=True)
-            sys.exit(WRITE_FAILED)
-
 
 PIPE = getattr(signal, "SIGPIPE", 13)
 WRITE_FAILED = 74                       # EX_IOERR of sysexits.h
