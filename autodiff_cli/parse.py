@@ -22,6 +22,7 @@ import keyword
 import operator
 import os
 import re
+import stat
 import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -74,8 +75,8 @@ def parse(text: str, inputs: Sequence[str] | None = None, *, fold: bool = True) 
     builder = _Builder(text, inputs, fold)
     lark, rules = _parser()
     run = lark.parse_interactive(text)
-    # this parse's callback table: Lark's parse state takes the callbacks per parse, so
-    # one parser (built once) serves any number of builders, with no shared state
+    # parse_interactive gives this parse its own state and ParseConf; its callback table
+    # binds the adapter to this parse's builder: one parser (built once), no shared state
     run.parser_state.parse_conf.callbacks = {rule: _FIRST if f is None else MethodType(f, builder) for rule, f in rules}
     try:
         outputs = run.resume_parse()
@@ -232,12 +233,12 @@ def _cache_file(grammar: str) -> str | None:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "adjac")
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
+        for path in (base, folder):            # not makedirs: no home, no cache
+            if not os.path.isdir(path):
+                os.mkdir(path, 0o700)
         info = os.stat(folder)
     except (OSError, ValueError):
         return None
-    import stat
-
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
         return None
     digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]
