@@ -257,7 +257,7 @@ def _append(b: _Builder, c: list[Any]) -> list[Value]:
 
 
 def _binary(prim: str) -> Callable[[_Builder, list[Any]], Value]:
-    return lambda b, c: b.binary(prim, c[0], c[2])
+    return lambda b, c: b.binary(prim, c[0], c[2], (c[0][1], c[2][2]))
 
 
 _ADAPTER: dict[str, Callable[..., Any]] = {
@@ -268,12 +268,12 @@ _ADAPTER: dict[str, Callable[..., Any]] = {
     "first":       lambda b, c: [c[0]],
     "append":      _append,
     **{prim: _binary(prim) for prim in ("add", "sub", "mul", "div", "pow")},
-    "neg":         lambda b, c: b.unary("neg", c[1], c[0].start_pos),
-    "pos":         lambda b, c: b.group(c[1], c[0].start_pos, c[1][2]),
-    "paren":       lambda b, c: b.group(c[1], c[0].start_pos, c[2].end_pos),
-    "const":       lambda b, c: b.const(str(c[0]), c[0].start_pos, c[0].end_pos),
-    "var":         lambda b, c: b.var(str(c[0]), c[0].start_pos, c[0].end_pos),
-    "call":        lambda b, c: b.call(str(c[0]), c[2], c[0].start_pos, c[3].end_pos),
+    "neg":         lambda b, c: b.unary("neg", c[1], (c[0].start_pos, c[1][2])),
+    "pos":         lambda b, c: b.group(c[1], (c[0].start_pos, c[1][2])),
+    "paren":       lambda b, c: b.group(c[1], (c[0].start_pos, c[2].end_pos)),
+    "const":       lambda b, c: b.const(str(c[0]), (c[0].start_pos, c[0].end_pos)),
+    "var":         lambda b, c: b.var(str(c[0]), (c[0].start_pos, c[0].end_pos)),
+    "call":        lambda b, c: b.call(str(c[0]), c[2], (c[0].start_pos, c[3].end_pos)),
 }
 
 
@@ -343,59 +343,60 @@ class _Builder:
         self.depth.append(depth)
         return len(self.prims) - 1
 
-    def _apply(self, prim: str, values: Sequence[Value], start: int, end: int) -> Value:
+    def _apply(self, prim: str, values: Sequence[Value], span: tuple[int, int]) -> Value:
         args = tuple([v[0] for v in values])
         nodes = [a for a in args if type(a) is int]
         if not nodes and self.fold:                                   # fold: constants stay constants
             with np.errstate(all="ignore"):
                 value = PRIMITIVES[prim].f(*(np.float64(a.value) for a in args))
-            return Const(float(value), (start, end)), start, end
+            return Const(float(value), span), *span
         key = (prim, *[a if type(a) is int else _BITS(a.value) for a in args])
         node = self.memo.get(key)
         if node is None:
             depth = 1 + max([self.depth[a] for a in nodes], default=0)
-            node = self.memo[key] = self._node(prim, args, (start, end), depth)
-        return node, start, end
+            node = self.memo[key] = self._node(prim, args, span, depth)
+        return node, *span
 
-    def binary(self, prim: str, a: Value, b: Value) -> Value:
+    # Each method below builds one kind of term; ``span`` is its source text (start, end).
+    def binary(self, prim: str, a: Value, b: Value, span: tuple[int, int]) -> Value:
         """a op b, for op a binary primitive (add, sub, mul, div, pow)."""
-        return self._apply(prim, (a, b), a[1], b[2])
+        return self._apply(prim, (a, b), span)
 
-    def unary(self, prim: str, a: Value, start: int) -> Value:
-        """A prefix operator at ``start`` applied to a (neg)."""
-        return self._apply(prim, (a,), start, a[2])
+    def unary(self, prim: str, a: Value, span: tuple[int, int]) -> Value:
+        """A prefix operator applied to a (neg)."""
+        return self._apply(prim, (a,), span)
 
-    def group(self, a: Value, start: int, end: int) -> Value:
-        """a itself, its source widened to start:end: ``(a)`` and ``+a``."""
-        return a[0], start, end
+    def group(self, a: Value, span: tuple[int, int]) -> Value:
+        """a itself, its source widened to span: ``(a)`` and ``+a``."""
+        return a[0], *span
 
-    def const(self, literal: str, start: int, end: int) -> Value:
+    def const(self, literal: str, span: tuple[int, int]) -> Value:
         """A number as written."""
-        return Const(float(literal), (start, end)), start, end
+        return Const(float(literal), span), *span
 
-    def var(self, name: str, start: int, end: int) -> Value:
+    def var(self, name: str, span: tuple[int, int]) -> Value:
         """A name: an input, or a named constant (pi, e) unless an input has that name."""
         node = self.ids.get(name)
         if node is None:
             if name in CONSTANTS:
-                return Const(CONSTANTS[name], (start, end)), start, end
+                return Const(CONSTANTS[name], span), *span
             if name in FUNCTIONS:
-                raise self._error(f"{name} is a function: call it as {name}(...)", start)
+                raise self._error(f"{name} is a function: call it as {name}(...)", span[0])
             if self.declared is not None:
                 hint = _suggest(name, self.declared) + f"declared inputs: {listing(self.declared)}"
-                raise self._error(f"{name!r} is not an input of {self.declared_by}", start, hint)
-            node = self.ids[name] = self._node(None, (), (start, end), 0)
-        return node, start, end
+                raise self._error(f"{name!r} is not an input of {self.declared_by}", span[0], hint)
+            node = self.ids[name] = self._node(None, (), span, 0)
+        return node, *span
 
-    def call(self, name: str, args: list[Value], start: int, end: int) -> Value:
+    def call(self, name: str, args: list[Value], span: tuple[int, int]) -> Value:
         """name(args...), for name a function of PRIMITIVES."""
         prim = FUNCTIONS.get(name)
         if prim is None:
-            raise _not_a_function(self, name, start, len(args))
+            raise _not_a_function(self, name, span[0])
         arity = len(PRIMITIVES[prim].partials)
         if len(args) != arity:
-            raise self._error(f"{name} takes {arity} argument{'s' if arity > 1 else ''}, not {len(args)}", start)
-        return self._apply(prim, args, start, end)
+            raise self._error(f"{name} takes {arity} argument{'s' if arity > 1 else ''}, not {len(args)}", span[0])
+        return self._apply(prim, args, span)
 
     # --- the finished list --------------------------------------------------------
     def finish(self, results: list[Value]) -> Graph:
@@ -416,7 +417,7 @@ class _Builder:
         return Graph(tuple(names), tape, outputs, labels, self.text)
 
 
-def _not_a_function(b: _Builder, name: str, start: int, count: int) -> ParseError:
+def _not_a_function(b: _Builder, name: str, start: int) -> ParseError:
     """name(...) where name is no function: a product without its *, or a function adjac lacks."""
     if name in b.ids or name in CONSTANTS:
         return b._error(f"{name} is not a function", start, f"write {name}*(...) for a product: adjac needs an explicit *")
