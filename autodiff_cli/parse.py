@@ -25,7 +25,6 @@ import re
 import stat
 import struct
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
@@ -46,11 +45,13 @@ _BITS = struct.Struct("<d").pack      # a double's 8 bytes: tells -0.0 from 0.0,
 
 
 def grammar_text(name: str = "adjac.lark") -> str:
-    """The grammar, from inside the wheel or from the source checkout."""
-    here = Path(__file__).parent
-    installed = here / "grammar" / name                 # inside a wheel
-    checkout = here.parent / "grammar" / name           # source tree, editable install
-    return (installed if installed.is_file() else checkout).read_text(encoding="utf-8")
+    """The grammar, from inside the wheel or from the source checkout (os.path: pathlib
+    and importlib.resources would cost milliseconds of start-up)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(here, "grammar", name)                    # inside a wheel
+    checkout = os.path.join(os.path.dirname(here), "grammar", name)    # source tree, editable install
+    with open(installed if os.path.isfile(installed) else checkout, encoding="utf-8") as f:
+        return f.read()
 
 
 def natural_key(name: str) -> list[Any]:
