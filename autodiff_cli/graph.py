@@ -56,6 +56,8 @@ class Graph:
     def name(self, arg: Arg) -> str:
         """How an argument is written: ``w4`` (1-based) or the constant's value."""
         if isinstance(arg, Const):
+            if arg.value == 0 and str(arg.value).startswith("-"):
+                return "(-0)"             # a signed zero: x/(-0) is -inf, x/0 is +inf
             return format_number(arg.value, parenthesize=True)
         return f"w{arg + 1}"
 

@@ -8,8 +8,8 @@ them.  It never differentiates for us.
 ``linearize`` is the symbolic primal sweep.  It gives the same edges (i, j, c) as
 ``ad.linearize``, with c = ∂w_i/∂w_j a formula in the inputs.  Each local partial comes
 from the one primitives table: a rule's paper text (``cos({a})``, ``{b}·{a}^({b}−1)``)
-written in ASCII is an expression in adjac's own language, which ``to_sympy`` reads with
-adjac's grammar (without folding constants, so ``ln(2)`` stays exact).  The symbols
+written in ASCII is an expression in adjac's own language, which ``expressions`` reads with
+adjac's one parser (without folding constants, so ``ln(2)`` stays exact).  The symbols
 {w}, {a}, {b} are then replaced by the node's value and arguments.
 
 ``values()`` says which SymPy function computes each primitive's value; it holds no
@@ -25,20 +25,17 @@ from __future__ import annotations
 import functools
 import math
 import operator
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from lark import Lark
-from lark.exceptions import UnexpectedInput
 
 from . import ad
 from .errors import AdjacError
 from .graph import Const, Graph, format_number
-from .parse import grammar_text
-from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
+from .parse import parse
+from .primitives import CONSTANTS, PRIMITIVES
 from .report import passes_text
 
 INSTALL = "pip install 'adjac[symbolic]'"
@@ -86,96 +83,33 @@ def constants() -> dict[str, Any]:
     return {"pi": sp.pi, "e": sp.E}
 
 
-# --- adjac text -> SymPy, with adjac's grammar --------------------------------------------
-class _ToSympy:
-    """Lark callbacks that build a SymPy expression during the parse (no tree, no folding).
-
-    The rule aliases are PRIMITIVES names, as in ``parse``; ``names`` maps the text's
-    variables to SymPy objects.  One instance serves every parse, under ``_LOCK``.
-    """
-
-    names: dict[str, Any] = {}  # noqa: RUF012 (set per parse)
-
-    def _apply(self, prim: str, *u: Any) -> Any:
-        return values()[prim](*u)
-
-    def _binary(self, prim: str, c: list[Any]) -> Any:          # [a, operator token, b]
-        return self._apply(prim, c[0], c[2])
-
-    add = functools.partialmethod(_binary, "add")
-    sub = functools.partialmethod(_binary, "sub")
-    mul = functools.partialmethod(_binary, "mul")
-    div = functools.partialmethod(_binary, "div")
-
-    def pow(self, c: list[Any]) -> Any:
-        a, b = c[0], c[2]
-        if a.is_Number and b.is_Number and abs(b) > EXACT_POWER_LIMIT:   # 9^9^9 has 370 million digits
-            with np.errstate(all="ignore"):
-                return number(float(np.power(_float(a), _float(b))))
-        return self._apply("pow", a, b)
-
-    def neg(self, c: list[Any]) -> Any:
-        return self._apply("neg", c[1])
-
-    def pos(self, c: list[Any]) -> Any:
-        return c[1]
-
-    def paren(self, c: list[Any]) -> Any:
-        return c[1]
-
-    def const(self, c: list[Any]) -> Any:
-        sp = sympy_module()
-        text = str(c[0])
-        return sp.Rational(text) if math.isfinite(float(text)) else sp.oo   # 0.1 is 1/10 on paper
-
-    def var(self, c: list[Any]) -> Any:
-        name = str(c[0])
-        if name in self.names:
-            return self.names[name]
-        if name in CONSTANTS:
-            return constants()[name]
-        raise AdjacError(f"{name!r} is not a name in this formula")
-
-    def call(self, c: list[Any]) -> Any:
-        name, args = str(c[0]), c[2]
-        prim = FUNCTIONS.get(name)
-        if prim is None or len(args) != len(PRIMITIVES[prim].partials):
-            raise AdjacError(f"{name}({len(args)} arguments) is not a function of adjac")
-        return self._apply(prim, *args)
-
-    def args(self, c: list[Any]) -> list[Any]:
-        return [c[0]] if len(c) == 1 else [*c[0], c[2]]
-
-    outputs = args
-
-    def start(self, c: list[Any]) -> list[Any]:
-        return c[-1]
-
-    def start_paren(self, c: list[Any]) -> list[Any]:
-        return [*c[-4], c[-2]]
-
-
-_TO_SYMPY = _ToSympy()
-_LOCK = threading.Lock()
-
-
-@functools.cache
-def _parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", transformer=_TO_SYMPY, cache=True)
-
-
-def to_sympy(text: str, names: dict[str, Any] | None = None) -> list[Any]:
+# --- adjac text -> SymPy, through adjac's one parser ---------------------------------------
+def expressions(text: str, names: dict[str, Any] | None = None) -> list[Any]:
     """The outputs of ``text`` (adjac's language) as exact SymPy expressions.
 
-    Unlike ``parse`` this folds nothing, so ``ln(2)`` and ``1/3`` stay exact.  Raises
-    AdjacError if the text is not valid; user input goes through ``parse`` first.
+    ``text`` is read by ``parse`` without folding constants, so ``ln(2)`` and ``1/3`` stay
+    exact; its names must be keys of ``names`` (or pi and e).  Raises ParseError (an
+    AdjacError) if the text is not valid.
     """
-    with _LOCK:
-        _TO_SYMPY.names = names or {}
-        try:
-            return _parser().parse(text)  # type: ignore[return-value]
-        except UnexpectedInput as err:
-            raise AdjacError(f"not an expression of adjac at column {err.column}: {text}") from None
+    graph = parse(text, list(names or {}), fold=False)
+    w = [(names or {})[name] for name in graph.inputs]
+    value = values()
+    for op in graph.tape:
+        u = [_exact(graph, a) if isinstance(a, Const) else w[a] for a in op.args]
+        if op.prim == "pow" and u[0].is_Number and u[1].is_Number and abs(u[1]) > EXACT_POWER_LIMIT:
+            with np.errstate(all="ignore"):             # 9^9^9 has 370 million digits
+                w.append(number(float(np.power(_float(u[0]), _float(u[1])))))
+        else:
+            w.append(value[op.prim](*u))
+    return [_exact(graph, y) if isinstance(y, Const) else w[y] for y in graph.outputs]
+
+
+def _exact(graph: Graph, a: Const) -> Any:
+    """An unfolded constant: a number as written (0.1 is 1/10 on paper), or pi or e."""
+    written = graph.text[a.span[0] : a.span[1]]
+    if written in CONSTANTS:
+        return constants()[written]
+    return sympy_module().Rational(written) if math.isfinite(a.value) else sympy_module().oo
 
 
 # --- the local partials, from the table's rules -------------------------------------------
@@ -191,7 +125,7 @@ def _rule(prim: str, k: int) -> tuple[Any, tuple[Any, ...]]:
     """The rule as a SymPy expression over placeholders (w, a, b), compiled once."""
     sp = sympy_module()
     slots = (sp.Dummy("w"), sp.Dummy("a"), sp.Dummy("b"))
-    (expr,) = to_sympy(rule_text(prim, k), dict(zip("wab", slots)))
+    (expr,) = expressions(rule_text(prim, k), dict(zip("wab", slots)))
     return expr, slots
 
 
@@ -231,7 +165,7 @@ def constant(graph: Graph, a: Const) -> Any:
     start, end = a.span
     if end > start:
         try:
-            (exact,) = to_sympy(graph.text[start:end])
+            (exact,) = expressions(graph.text[start:end])
         except (AdjacError, ValueError):
             exact = None
         if exact is not None and exact.is_extended_real and exact.is_finite:

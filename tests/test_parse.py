@@ -1,11 +1,16 @@
 """The expression language: precedence via str(graph), numbering, folding, headers, errors."""
 
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autodiff_cli import Const, ParseError, jacobian, parse
+from autodiff_cli.parse import parser
 
 
 def wengert(text, inputs=None):
@@ -101,6 +106,45 @@ def test_huge_constant_towers_finish_instantly_as_inf(text):
     graph = parse(text)
     assert time.perf_counter() - start < 0.5
     assert graph.outputs[0].value == np.inf
+
+
+def test_signed_zeros_are_different_constants():
+    # x/0 is +inf and x/(-0) is -inf at x = 1: one shared node would make the sum pi, not 0
+    graph = parse("atan(x/0) + atan(x/(-0))")
+    assert [op.prim for op in graph.tape] == ["div", "div", "atan", "atan", "add"]
+    assert wengert("atan(x/0) + atan(x/(-0))")[1:3] == ["w2 = w1/0", "w3 = w1/(-0)"]
+    y, J = jacobian(graph, [1.0])
+    assert y[0] == 0.0 and J[0, 0] == 0.0
+    zero = parse("x*0 + x*-0", fold=False)       # unfolded, -0 is neg(0): still two products
+    assert [op.prim for op in zero.tape].count("mul") == 2
+
+
+def test_nan_constants_share_a_node():
+    # constants are keyed by their bits, and nan has bits like any other double
+    graph = parse("x*(0/0) + x*(0/0)")
+    assert [op.prim for op in graph.tape] == ["mul", "add"]
+    assert np.isnan(graph.tape[0].args[1].value)
+
+
+def test_signed_zeros_in_symbolic_mode():
+    pytest.importorskip("sympy")
+    from autodiff_cli import symbolic
+
+    graph = parse("atan(x/0) + atan(x/(-0))")
+    report = symbolic.compute(graph, "forward")
+    definitions = [w["definition"] for w in symbolic.document(report)["wengert"]]
+    assert definitions[1:3] == ["w1/0", "w1/(-0)"]      # two nodes, as in the numeric graph
+    assert report.problems                              # 1/0: not finite, so flagged, never π
+
+
+def test_without_folding_operations_on_constants_stay_nodes():
+    graph = parse("x + 1/3 + 1/3 + pi", fold=False)
+    assert [op.prim for op in graph.tape] == ["div", "add", "add", "add"]   # 1/3 once: one node
+    assert [a.value for a in graph.tape[0].args] == [1.0, 3.0]
+    pi = graph.tape[-1].args[1]
+    assert graph.text[pi.span[0] : pi.span[1]] == "pi"      # a constant is as written
+    folded = parse("x + 1/3 + 1/3 + pi")
+    assert [op.prim for op in folded.tape] == ["add", "add", "add"]
 
 
 def test_constants_are_doubles_not_ints():
@@ -241,6 +285,41 @@ def test_error_messages_and_caret_columns(text, column, needle):
         assert lines[2] == "  " + " " * (column - 1) + "^"
 
 
+@pytest.mark.parametrize(
+    ("text", "column", "says", "not_said"),
+    [
+        ("1e*x", 2, "an exponent needs digits, e.g. 1e3", "write 1*e for"),
+        ("2.5E", 4, "an exponent needs digits, e.g. 2.5E3", None),
+        ("1_000", 2, "numbers have no digit separators: write 1000", "1*_000"),
+        ("2*1_000_000.5", 4, "numbers have no digit separators: write 1000000.5", "*_000"),
+        ("max(x, y)", 1, "adjac has no max", "max*(...)"),
+        ("pow(x, 2)", 1, "adjac has no pow: write a^b for a power", "pow*(...)"),
+        ("x1*x2 sin(x1)", 7, "or a comma between two outputs", None),
+        ("(x+1) (x-1)", 7, "or a comma between two outputs", None),
+    ],
+)
+def test_hints_for_common_slips(text, column, says, not_said):
+    with pytest.raises(ParseError) as err:
+        parse(text)
+    assert err.value.column == column
+    assert says in err.value.hint
+    assert not_said is None or not_said not in err.value.hint
+
+
+def test_unknown_functions_list_the_functions_there_are():
+    with pytest.raises(ParseError) as err:
+        parse("max(x, y)")
+    assert str(err.value).startswith("unknown function 'max' at column 1")
+    assert "functions: abs, acos," in err.value.hint and "sin, sinh, sqrt" in err.value.hint
+
+
+def test_a_product_without_star_inside_parentheses_does_not_suggest_a_comma():
+    for text in ("sin(x y)", "2x", "3*x + 2y"):
+        with pytest.raises(ParseError) as err:
+            parse(text)
+        assert "for a product" in err.value.hint and "comma" not in err.value.hint
+
+
 def test_error_on_a_later_line_names_line_and_column():
     with pytest.raises(ParseError) as err:
         parse("x +\n  * y")
@@ -260,6 +339,59 @@ def test_labels_are_the_source_of_each_output():
     graph = parse("f(a, b) = ( a*b ,\n  sin(a)  +  b , 3,a )")
     assert graph.labels == ("a*b", "sin(a) + b", "3", "a")
     assert parse("-x^2").labels == ("-x^2",)
+
+
+# --- one parser: Lark, one builder per parse, each text parsed once ------------------------
+TOKENS = st.sampled_from(["x1", "x2", "2", ".5", "1e3", "sin", "(", ")", ",", "+", "-", "*", "/", "^", "**",
+                          " ", "\n", "f(x1, x2) =", "=", "[", "2x", "e", "pi", "ln(", "_", "1_0", "max("])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TOKENS, min_size=1, max_size=12).map("".join))
+def test_any_text_is_a_graph_or_a_parse_error_with_a_place(text):
+    try:
+        graph = parse(text)
+    except ParseError as err:
+        lines = text.split("\n")
+        assert 1 <= err.line <= len(lines) and 1 <= err.column <= len(lines[err.line - 1]) + 1
+        return
+    assert graph.m == len(graph.labels) >= 1
+    for i, op in enumerate(graph.tape, start=graph.n):
+        assert all(isinstance(a, Const) or a < i for a in op.args)
+
+
+def test_an_error_is_parsed_once(monkeypatch):
+    lark = parser()
+    calls = []
+    real = lark.parse_interactive
+
+    def counted(text):
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(lark, "parse_interactive", counted)
+    for text in ("x +* y", "sinn(x)", "(" * 3000 + "x", "x1*x2 + sin(x1), exp(x1-x2)"):
+        calls.clear()
+        try:
+            parse(text)
+        except ParseError:
+            pass
+        assert calls == [text]
+
+
+def test_parses_in_threads_do_not_share_a_builder():
+    texts = [f"x{k}*sin(x{k + 1}) + {k}, exp(x{k} - y)" for k in range(40)]
+    expected = [str(parse(t)) for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(5):
+            assert list(pool.map(lambda t: str(parse(t)), texts)) == expected
+
+
+def test_nesting_deeper_than_the_recursion_limit():
+    depth = 3 * sys.getrecursionlimit()
+    graph = parse("sin(" * depth + "x" + ")" * depth)
+    assert len(graph.tape) == depth
+    assert len(parse("-(" * depth + "x" + ")" * depth).tape) == depth
 
 
 # --- size: no recursion limit ------------------------------------------------------------

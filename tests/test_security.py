@@ -10,6 +10,11 @@
 import ast
 import builtins
 import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -130,7 +135,8 @@ def test_no_eval_exec_or_compile_is_reachable_from_user_input(monkeypatch):
     import autodiff_cli.check
     import autodiff_cli.render  # noqa: F401
 
-    run("x", "--at", "1")                                   # builds and caches the parser
+    for args in INPUTS:                                     # once untrapped: every lazy import (sympy's on
+        run(*args)                                          # a symbolic run, which execs its own code) done
     calls = []
 
     def trap(name):
@@ -152,6 +158,95 @@ def test_user_text_is_not_rich_markup():
     assert result.exit_code == 2 and "[bold]x" in result.stderr
     labelled = run("f(x) = (x)", "--at", "1")
     assert labelled.exit_code == 0
+
+
+# --- nothing unpickled from a directory others can write (issue 11.1) --------------------------
+class Plant:
+    """A pickle that, when loaded, creates the file ``marker``: proof that it was unpickled."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def plant(path, marker):
+    # a Lark cache file is a hash line, then pickles: the first pickle.load runs the plant
+    Path(path).write_bytes(b"0" * 64 + b"\n" + pickle.dumps(Plant(marker)))
+
+
+def lark_temp_cache_names(tmp_path, monkeypatch):
+    """The files Lark's ``cache=True`` reads for adjac's grammar, named by Lark itself: for the
+    options adjac builds its parser with, and for plain LALR (what the numeric parse-error path
+    and the symbolic parser used to pass)."""
+    from lark import Lark
+
+    from autodiff_cli.parse import LARK_OPTIONS, grammar_text
+
+    where = tmp_path / "names"
+    where.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(where))
+    for options in (LARK_OPTIONS, {"parser": "lalr"}):
+        Lark(grammar_text(), **{**options, "cache": True})
+    monkeypatch.undo()
+    names = sorted(p.name for p in where.iterdir())
+    assert names and all(name.startswith(".lark_cache_") for name in names)
+    return names
+
+
+def run_adjac(args, env):
+    return subprocess.run([sys.executable, "-m", "autodiff_cli", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+RUNS = [(["x +* y", "--at", "1"], 2),          # a parse error: the path that used to load Lark's cache
+        (["x*y", "--at", "1,2"], 0),           # a valid expression
+        (["x1*x2 + sin(x1)"], 0)]              # symbolic: the second parser used to load it too
+
+
+def test_no_pickle_planted_in_the_temporary_directory_is_loaded(tmp_path, monkeypatch):
+    pytest.importorskip("sympy")
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    marker = tmp_path / "PWNED"
+    names = lark_temp_cache_names(tmp_path, monkeypatch)
+    for name in names:
+        plant(shared / name, marker)
+    env = {**os.environ, "TMPDIR": str(shared), "XDG_CACHE_HOME": str(tmp_path / "private")}
+    for args, status in RUNS:
+        done = run_adjac(args, env)
+        assert done.returncode == status, done.stderr
+        assert not marker.exists(), f"adjac {args} unpickled a file from $TMPDIR"
+    assert sorted(p.name for p in shared.iterdir()) == names        # and wrote no cache there
+
+
+def test_a_cache_directory_others_can_write_is_not_used(tmp_path, monkeypatch):
+    from autodiff_cli.parse import _cache_file, grammar_text
+
+    marker = tmp_path / "PWNED"
+    folder = tmp_path / "xdg" / "adjac"
+    folder.mkdir(parents=True, mode=0o700)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    plant(_cache_file(grammar_text()), marker)             # where adjac caches when the folder is private
+    folder.chmod(0o777)                                     # now writable by anyone
+    assert _cache_file(grammar_text()) is None
+    assert run_adjac(["x +* y", "--at", "1"], dict(os.environ)).returncode == 2
+    assert not marker.exists()
+    if os.getuid() == 0:                                    # private, but owned by someone else
+        folder.chmod(0o700)
+        os.chown(folder, 4321, -1)
+        assert _cache_file(grammar_text()) is None
+        assert run_adjac(["x +* y", "--at", "1"], dict(os.environ)).returncode == 2
+        assert not marker.exists()
+
+
+def test_the_cache_is_private(tmp_path):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    assert run_adjac(["x*y", "--at", "1,2"], env).returncode == 0
+    folder = tmp_path / "xdg" / "adjac"
+    assert folder.stat().st_mode & 0o777 == 0o700 and folder.stat().st_uid == os.getuid()
+    assert [p.name.startswith("grammar-") for p in folder.iterdir()] == [True]
 
 
 # --- bad values --------------------------------------------------------------------------------

@@ -151,7 +151,7 @@ def test_random_expressions(texts, x):
     text = ", ".join(texts)
     graph = parse(text, INPUTS)
     names = dict(zip(INPUTS, (x1, x2, x3)))
-    theirs = sp.Matrix([[sp.diff(f, v) for v in (x1, x2, x3)] for f in symbolic.to_sympy(text, names)])
+    theirs = sp.Matrix([[sp.diff(f, v) for v in (x1, x2, x3)] for f in symbolic.expressions(text, names)])
     _, J_num = jacobian(graph, np.asarray(x))
     for mode in MODES:
         report = symbolic.compute(graph, mode)
@@ -177,7 +177,7 @@ y = sp.Symbol("y", real=True)
 def test_formula_round_trip(expr):
     text = symbolic.formula(expr)
     assert "**" not in text and "log" not in text and "Abs" not in text
-    (back,) = symbolic.to_sympy(text, {"x": x, "y": y})
+    (back,) = symbolic.expressions(text, {"x": x, "y": y})
     assert same(back, expr), text
     point = [0.7, -0.4]
     expected = complex(expr.subs({x: point[0], y: point[1]}).evalf())
