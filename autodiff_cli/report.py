@@ -148,8 +148,18 @@ def diagnose(graph: Graph, X: np.ndarray, indices: Any, per_point: int = 3) -> l
         here = point_text(graph, X[p])
         origins = [*_value_problems(graph, all_w, int(p), q, here, nodes),
                    *_partial_problems(graph, all_w, edges, int(p), q, here)]
-        found += origins[:per_point] or [Problem(int(p), None, "value", "", (), f"a result is not finite at {here}")]
+        found += origins[:per_point] or [_unlocated(int(p), q, here, all_w)]
     return found
+
+
+def _unlocated(p: int, q: int, here: str, w: list[np.ndarray]) -> Problem:
+    """No node to blame: every value and local partial is finite, so a product of partials
+    overflowed in this mode's order (1e200·1e200·1e-200 multiplied from the left)."""
+    if all(np.isfinite(v[q]) for v in w):
+        return Problem(p, None, "derivative", "", (),
+                       f"a derivative overflows at {here}: every local partial is finite, but a product of "
+                       "them along a chain is not in this mode's order (the other mode may not overflow)")
+    return Problem(p, None, "value", "", (), f"a result is not finite at {here}")
 
 
 def _value_problems(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str,
