@@ -290,3 +290,14 @@ def test_plain_arithmetic_and_integer_powers_are_not_watched():
     assert not any(watched) and not any(undefinable)
     watched, undefinable = ad.watch(parse("atan(x*y) + log(x)"))
     assert sum(watched) == 1 and sum(undefinable) == 1
+
+
+def test_a_product_of_partials_that_overflows_in_one_order_only_is_flagged_in_that_mode():
+    """The one way the modes part: reverse mode forms 1e200·1e200 first, forward mode
+    1e200·1e-200.  Forward prints the true 1e200; reverse prints inf, flagged, and says why."""
+    graph = parse("1e200*(1e200*(1e-200*x))")
+    forward, reverse = (compute(graph, [[1.0]], mode) for mode in MODES)
+    assert forward.jacobian[0, 0, 0] == 1e200 and forward.bad_points == 0
+    assert reverse.jacobian[0, 0, 0] == np.inf and reverse.bad_points == 1
+    (problem,) = reverse.problems
+    assert problem.kind == "derivative" and "a derivative overflows" in problem.message
