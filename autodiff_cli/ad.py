@@ -79,7 +79,8 @@ def _linearize(graph: Graph, X: np.ndarray, plan: Plan | None = None) -> tuple[l
     watched, undefinable = watch(graph) if plan is None else plan
     w: list[Any] = list(np.ascontiguousarray(X.T))
     edges: list[Edge] = []
-    nonfinite = [j for j in range(graph.n) if watched[j] and not np.isfinite(np.add.reduce(w[j], axis=None))]
+    nonfinite = ([] if np.isfinite(np.add.reduce(X, axis=None))        # inputs: all of them, one sum
+                 else [j for j in range(graph.n) if not np.isfinite(w[j]).all()])
     with np.errstate(all="ignore"):
         for i, op in enumerate(graph.tape, start=graph.n):
             prim = PRIMITIVES[op.prim]

@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autodiff_cli import ad, compute, jacobian, jvp, parse, vjp
 from autodiff_cli.primitives import PRIMITIVES
@@ -301,3 +303,39 @@ def test_a_product_of_partials_that_overflows_in_one_order_only_is_flagged_in_th
     assert reverse.jacobian[0, 0, 0] == np.inf and reverse.bad_points == 1
     (problem,) = reverse.problems
     assert problem.kind == "derivative" and "a derivative overflows" in problem.message
+
+
+def test_an_input_that_is_not_finite_flags_its_point_in_both_paths():
+    graph = parse("f(x, y) = atan(x), x")
+    X = [[np.inf, 1.0], [1.0, np.nan], [1.0, 2.0]]
+    for sweeps in (True, False):
+        assert compute(graph, X, sweeps=sweeps).bad_points == 2
+
+
+_LEAVES = st.sampled_from(["x1", "x2", "0", "2", "0.5"])
+_UNARY = st.sampled_from(["sin", "exp", "log", "sqrt", "abs", "tanh", "atan", "sign", "cbrt", "asin"])
+_exprs = st.recursive(
+    _LEAVES,
+    lambda e: st.builds("({} {} {})".format, e, st.sampled_from(["+", "-", "*", "/", "^"]), e)
+    | st.builds("{}({})".format, _UNARY, e),
+    max_leaves=8,
+)
+_values = st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 1e-300, -1e-300, 1e300, -1e300, 710.0, 1e155])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_exprs, min_size=1, max_size=2), st.lists(st.tuples(_values, _values), min_size=1, max_size=5))
+def test_a_point_is_flagged_exactly_where_some_variable_is_not_finite(outputs, X):
+    """The batch path looks only at watched variables and at y; the trace path at every w_i.
+    Both flag the same points: those where some w_i, a value or a derivative is inf or nan."""
+    graph = parse(", ".join(outputs), ["x1", "x2"])
+    X = np.array(X)
+    w = ad.evaluate(graph, X)
+    for mode in MODES:
+        fast, full = compute(graph, X, mode, sweeps=False), compute(graph, X, mode, sweeps=True)
+        somewhere = np.zeros(len(X), dtype=bool)
+        for v in w:
+            somewhere |= ~np.isfinite(np.broadcast_to(v, (len(X),)))
+        somewhere |= ~np.isfinite(full.jacobian).reshape(len(X), -1).all(axis=1) | ~np.isfinite(full.values).all(axis=1)
+        assert fast.bad_points == full.bad_points == somewhere.sum()
+        np.testing.assert_array_equal(fast.jacobian, full.jacobian)

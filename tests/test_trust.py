@@ -257,7 +257,7 @@ def _largest(passes: list[ad.Pass]) -> float:
     return largest
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
+@settings(max_examples=100, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(trees, coordinates, coordinates)
 def test_an_unflagged_number_matches_mpmath(t, x, y):
