@@ -16,7 +16,7 @@ that was *computed* at this point (an input that is 0, an underflow, a cancellat
 an inf or nan partial is nan, not 0: such a zero says nothing about how the result moves,
 and the products of the two modes, grouped differently, then give the same verdict.  A
 non-finite tangent or adjoint stays non-finite in every later sum and product, so forward
-and reverse mode are not finite on the same entries: those with a chain from x_j to y_k
+and reverse mode are non-finite on exactly the same entries: those with a chain from x_j to y_k
 through a partial that is inf or nan (or where a product of partials overflows).
 
 Shapes: a point x is (n,) or (N, n); every w_i is an array of N values.
