@@ -9,16 +9,22 @@ directions:
     reverse   w̄_j += c · w̄_i     over the edges in reverse order   (one pass per y_bar)
 
 A tangent or adjoint that is structurally zero is ``None`` and is never carried, so a
-pass touches only the nodes its seed reaches (sparsity for free).  A partial that is
-inf, nan or 0 somewhere is wrapped in ``Guarded`` so that a product with a zero factor
-is zero: forward and reverse then agree even at kinks (x + sqrt(y) at y = 0 keeps a
-finite x column; x*sqrt(y) at (0, 0) has ∂/∂y = 0 in both modes).
+pass touches only the nodes its seed reaches (sparsity for free).  So is a local partial
+that is identically zero (sign′, the base of x^0, a factor that is the constant 0): its
+edge contributes nothing.  Every other product c·v is plain IEEE arithmetic, so a zero
+that was *computed* at this point (an input that is 0, an underflow, a cancellation) times
+an inf or nan partial is nan, not 0: such a zero says nothing about how the result moves,
+and the products of the two modes, grouped differently, then give the same verdict.  A
+non-finite tangent or adjoint stays non-finite in every later sum and product, so forward
+and reverse mode are non-finite on exactly the same entries: those with a chain from x_j to y_k
+through a partial that is inf or nan (or where a product of partials overflows).
 
 Shapes: a point x is (n,) or (N, n); every w_i is an array of N values.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal, NamedTuple
 
@@ -29,26 +35,6 @@ from .primitives import PRIMITIVES
 
 Mode = Literal["forward", "reverse"]
 Edge = tuple[int, int, Any]       # (i, j, c): c = ∂w_i/∂w_j, a float or an array of N
-
-
-class Guarded:
-    """A local partial with inf, nan or zero entries: c·v = 0 where c = 0 or v = 0.
-
-    Zero times anything is zero in both directions, so the modes agree at kinks:
-    forward meets 0·inf in x*sqrt(y) at (0, 0) (ẇ = inf reaches a zero partial),
-    reverse meets the same product in sqrt(x*y) (w̄ = inf reaches a zero partial).
-    """
-
-    __slots__ = ("c",)
-
-    def __init__(self, c: np.ndarray):
-        self.c = c
-
-    def __mul__(self, v: Any) -> Any:
-        with np.errstate(all="ignore"):
-            return np.where((v == 0) | (self.c == 0), 0.0, self.c * v)
-
-    __rmul__ = __mul__
 
 
 def _points(graph: Graph, x: Any) -> np.ndarray:
@@ -71,44 +57,112 @@ def evaluate(graph: Graph, x: Any) -> list[np.ndarray]:
     return w
 
 
-def linearize(graph: Graph, x: Any, guard: bool = True) -> tuple[list[np.ndarray], list[Edge]]:
+def linearize(graph: Graph, x: Any) -> tuple[list[np.ndarray], list[Edge]]:
     """The primal sweep: every w_i, and the edges (i, j, c) with c = ∂w_i/∂w_j.
 
     An edge exists only for an argument j that is a node (constants are folded into
     the ops and have no edges), so ``x^2`` at x = -3 never evaluates log(-3).  Where
-    w_i is undefined (nan: log(-1), asin(2)), its partials are nan too.
-
-    ``guard=False`` skips those checks and the ``Guarded`` wrapping: faster, and exact
-    wherever the results come out finite (``differentiate`` redoes the other points).
+    w_i is undefined (nan: log(-1), asin(2)), its partials are nan too.  A partial that
+    does not depend on the point is a float; 0.0 then means identically zero.
     """
-    X = _points(graph, x)
+    w, edges, _ = _linearize(graph, _points(graph, x))
+    return w, edges
+
+
+def _linearize(graph: Graph, X: np.ndarray, plan: Plan | None = None) -> tuple[list[Any], list[Edge], list[int]]:
+    """``linearize``, and the nodes (inputs included) that are inf or nan at some point
+    among those that ``plan`` (``watch(graph)``) says to look at.
+
+    One reduction per array looks: a sum is finite when every term is (or, rarely,
+    overflows; then the node is merely looked at closely).
+    """
+    watched, undefinable = watch(graph) if plan is None else plan
     w: list[Any] = list(np.ascontiguousarray(X.T))
     edges: list[Edge] = []
+    nonfinite = ([] if np.isfinite(np.add.reduce(X, axis=None))        # inputs: all of them, one sum
+                 else [j for j in range(graph.n) if not np.isfinite(w[j]).all()])
     with np.errstate(all="ignore"):
         for i, op in enumerate(graph.tape, start=graph.n):
             prim = PRIMITIVES[op.prim]
             u = [np.float64(a.value) if isinstance(a, Const) else w[a] for a in op.args]   # float64: x/0 gives inf, not ZeroDivisionError
             w_i = prim.f(*u)
             w.append(w_i)
-            if not guard:
-                edges.extend((i, a, prim.partials[k](w_i, *u)) for k, a in enumerate(op.args)
-                             if not isinstance(a, Const))
-                continue
-            undefined = None if np.isfinite(w_i).all() else np.isnan(w_i)
+            undefined = None
+            if watched[i] or undefinable[i]:
+                total = float(np.add.reduce(w_i, axis=None))
+                if total - total != 0.0:                        # inf or nan somewhere
+                    nonfinite.append(i)
+                    undefined = np.isnan(w_i) if undefinable[i] else None
+                    if undefined is not None and not undefined.any():
+                        undefined = None
             for k, a in enumerate(op.args):
                 if not isinstance(a, Const):
                     c = prim.partials[k](w_i, *u)
-                    if undefined is not None and undefined.any():   # no derivative where w_i is undefined
-                        c = np.where(undefined, np.nan, c)
-                    edges.append((i, a, _guard(c)))
-    return w, edges
+                    if c.__class__ is not np.ndarray:
+                        c = float(c)                            # the same at every point: 0.0 is a structural zero
+                    if undefined is not None and not (c.__class__ is float and c == 0.0):
+                        c = np.where(undefined, np.nan, c)      # no derivative where w_i is undefined
+                    edges.append((i, a, c))
+    return w, edges, nonfinite
 
 
-def _guard(c: Any) -> Any:
-    if np.ndim(c) == 0:
-        c = float(c)
-        return c if np.isfinite(c) and c != 0 else Guarded(np.asarray(c))
-    return c if np.isfinite(c).all() and c.all() else Guarded(c)
+Plan = tuple[list[bool], list[bool]]
+_FINITE = (0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 3.0, 1e-300, -1e-300, 1e300, -1e300, 5e-324)
+_NONFINITE = (np.inf, -np.inf, np.nan)
+
+
+def watch(graph: Graph) -> Plan:
+    """Which variables a sweep looks at for inf and nan, per w_i: (watched, undefinable).
+
+    Inf and nan propagate through most operations (inf + 1, 0·inf, sin(inf)) and then
+    show in y, which is checked anyway.  A variable is *watched* when an operation that
+    uses it can turn inf or nan into a finite number (atan(inf) = π/2, exp(−inf) = 0,
+    x/inf = 0, nan^0 = 1): there an overflow could vanish from the outputs.  An operation
+    is *undefinable* when finite arguments can make it nan (log(−1), 0/0, x^0.5 at
+    x < 0): its partials are then set to nan where it is.  So x^2, +, − and · cost nothing.
+    """
+    watched = [False] * len(graph)
+    undefinable = [False] * len(graph)
+    for i, op in enumerate(graph.tape, start=graph.n):
+        absorbs, undefined = _behaviour(op.prim, tuple(a.value if isinstance(a, Const) else None for a in op.args))
+        undefinable[i] = undefined
+        for k, a in enumerate(op.args):
+            if absorbs[k] and not isinstance(a, Const):
+                watched[a] = True
+    return watched, undefinable
+
+
+@functools.cache
+def _behaviour(prim: str, consts: tuple[float | None, ...]) -> tuple[tuple[bool, ...], bool]:
+    """Probed once per primitive and constant arguments (None: a node argument): for each
+    argument, whether f can be finite while it is inf or nan; whether f can be nan at
+    finite arguments.  Unary and constant slots are probed exhaustively (±inf, nan);
+    the other argument of a binary operation ranges over zeros, ones, tiny and huge numbers."""
+    f = PRIMITIVES[prim].f
+
+    def values(k: int, grid: tuple[float, ...]) -> Any:
+        return np.float64(consts[k]) if consts[k] is not None else np.asarray(grid)
+
+    with np.errstate(all="ignore"):
+        finite_args = np.meshgrid(*(values(k, _FINITE) for k in range(len(consts))), indexing="ij")
+        undefined = bool(np.isnan(f(*finite_args)).any())
+        absorbs = []
+        for k in range(len(consts)):
+            if consts[k] is not None:
+                absorbs.append(False)
+                continue
+            args = np.meshgrid(*(np.asarray(_NONFINITE) if q == k else values(q, _FINITE + _NONFINITE)
+                                 for q in range(len(consts))), indexing="ij")
+            absorbs.append(bool(np.isfinite(f(*args)).any()))
+    return tuple(absorbs), undefined
+
+
+def nonfinite_points(w: list[Any], nodes: list[int], N: int) -> np.ndarray:
+    """(N,) bool: the points where one of ``nodes`` (from ``_linearize``) is inf or nan."""
+    found = np.zeros(N, dtype=bool)
+    for i in nodes:
+        found |= ~np.isfinite(w[i])
+    return found
 
 
 def forward_pass(edges: list[Edge], size: int, x_dot: dict[int, Any]) -> list[Any]:
@@ -140,12 +194,16 @@ def reverse_pass(edges: list[Edge], size: int, w_bar_seed: dict[int, Any]) -> li
 
 def _accumulate(total: Any, c: Any, v: Any) -> Any:
     """total + c·v, where total None means 0; the partials 1 and −1 of add, sub and neg
-    are not multiplied out.  Never in place: a tangent may be shared by several nodes."""
-    if c.__class__ is float and (c == 1.0 or c == -1.0):
-        if total is None:
-            return v if c == 1.0 else -v
-        return total + v if c == 1.0 else total - v
-    if v.__class__ is np.float64 and v == 1.0 and c.__class__ is not Guarded:   # a unit seed: c·1 = c
+    are not multiplied out, and an identically zero partial (the float 0.0) adds nothing,
+    even to an inf or nan v.  Never in place: a tangent may be shared by several nodes."""
+    if c.__class__ is float:
+        if c == 1.0 or c == -1.0:
+            if total is None:
+                return v if c == 1.0 else -v
+            return total + v if c == 1.0 else total - v
+        if c == 0.0:
+            return total
+    if v.__class__ is np.float64 and v == 1.0:          # a unit seed: c·1 = c
         return c if total is None else total + c
     return c * v if total is None else total + c * v
 
@@ -174,19 +232,23 @@ def outputs_of(graph: Graph, w: list[Any], N: int) -> np.ndarray:
     return y
 
 
-def sweeps(graph: Graph, x: Any, mode: Mode, seeds: Any, guard: bool = True) -> tuple[list[np.ndarray], list[Pass]]:
+def sweeps(graph: Graph, x: Any, mode: Mode, seeds: Any) -> tuple[list[np.ndarray], list[Pass]]:
     """Linearize once at x, then one pass per seed (a row of ``seeds``).
 
     Forward seeds are x_dot vectors (length n), reverse seeds are y_bar vectors
     (length m); a seed may also be an (N, ...) array, one per point.  Returns the
     primal values w and the passes, which a trace shows one by one.
     """
-    w, edges = linearize(graph, x, guard)
+    w, edges = linearize(graph, x)
     return w, list(passes(graph, w, edges, mode, seeds))
 
 
 def passes(graph: Graph, w: list[Any], edges: list[Edge], mode: Mode, seeds: Iterable[Any]) -> Iterator[Pass]:
-    """One pass per seed over the edges of one linearization, each made when it is asked for."""
+    """One pass per seed over the edges of one linearization, each made when it is asked for.
+
+    A seed entry that is 0 at every point is a structural zero (not carried); a per-point
+    seed that is 0 at some points only is a number there, like any computed zero.
+    """
     for seed in seeds:
         seed = np.asarray(seed, dtype=float)
         nonzero: Any = np.flatnonzero(seed.reshape(-1, seed.shape[-1]).any(axis=0)) if seed.size else ()
@@ -261,14 +323,15 @@ def chunk_size(graph: Graph, mode: str, seeded: bool = False, least: int = 4096)
     return max(least, min(50_000, 2**23 // max(1, work_per_point(graph, mode, seeded))))
 
 
-def differentiate(graph: Graph, x: Any, mode: str = "auto", seed: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def differentiate(graph: Graph, x: Any, mode: str = "auto", seed: Any = None,
+                  flagged: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """y (N, m) and, without a seed, J (N, m, n); with a seed, J·x_dot (N, m) in forward
     mode or y_barᵀ·J (N, n) in reverse mode (one seed for all points, or one per point).
 
-    Works chunk by chunk, with the unguarded sweeps; the points where a value or a
-    derivative comes out inf or nan are computed again with the guarded ones, which keep
-    the conventions at awkward points (a zero factor gives zero).  Where everything is
-    finite the two agree exactly: a nan or inf anywhere in a sweep reaches the result.
+    Works chunk by chunk.  ``flagged``, an (N,) bool array if given, is set where some
+    w_i is inf or nan although y may be finite: exp(800) overflows in
+    exp(x)/sqrt(1 + exp(2*x)) at x = 400, and the quotient comes out 0.  One reduction
+    per watched array finds them (``watch``); elsewhere inf and nan reach y.
     """
     X = _points(graph, x)
     chosen = choose_mode(graph, mode)
@@ -277,28 +340,26 @@ def differentiate(graph: Graph, x: Any, mode: str = "auto", seed: Any = None) ->
     y = np.empty((N, m))
     D = np.zeros((N, m, n) if seeds is None else (N, m if chosen == "forward" else n))   # zero pages: lazy
     step = chunk_size(graph, chosen, seeds is not None)
+    plan = watch(graph)
     for start in range(0, N, step):
         part = slice(start, min(N, start + step))
         part_seed = seeds if seeds is None or seeds.ndim == 1 else seeds[part]
-        bad = _sweep_into(graph, X[part], chosen, part_seed, y[part], D[part], guard=False)
-        if bad.any():
-            rows = np.flatnonzero(bad) + start
-            redo_seed = seeds if seeds is None or seeds.ndim == 1 else seeds[rows]
-            y_bad, D_bad = np.empty((len(rows), m)), np.zeros((len(rows), *D.shape[1:]))
-            _sweep_into(graph, X[rows], chosen, redo_seed, y_bad, D_bad, guard=True)
-            y[rows], D[rows] = y_bad, D_bad
+        nonfinite = _sweep_into(graph, X[part], chosen, part_seed, y[part], D[part], plan)
+        if flagged is not None:
+            flagged[part] = nonfinite
     return y, D
 
 
-def _sweep_into(graph: Graph, X: np.ndarray, mode: Mode, seed: np.ndarray | None, y: np.ndarray, D: np.ndarray,
-                guard: bool) -> np.ndarray:
-    """Fill y and D (zeros) at the points X; returns which points have a non-finite result.
+def _sweep_into(graph: Graph, X: np.ndarray, mode: Mode, seed: np.ndarray | None, y: np.ndarray,
+                D: np.ndarray, plan: Plan) -> np.ndarray:
+    """Fill y and D (zeros) at the points X; returns where a watched w_i is inf or nan
+    (with y, that tells every point where some w_i is).
 
     Without a seed the passes (seeds e_1, e_2, ...) are made and written into D one at a
     time, so memory holds one pass, not all n (or m) of them.
     """
     N = X.shape[0]
-    w, edges = linearize(graph, X, guard)
+    w, edges, nonfinite = _linearize(graph, X, plan)
     y[...] = outputs_of(graph, w, N)
     if seed is None:
         size = graph.n if mode == "forward" else graph.m
@@ -306,14 +367,7 @@ def _sweep_into(graph: Graph, X: np.ndarray, mode: Mode, seed: np.ndarray | None
     else:
         (sweep,) = passes(graph, w, edges, mode, [seed])
         D[...] = gather(sweep.derivatives, graph.outputs if mode == "forward" else range(graph.n), N)
-    # A nan or inf anywhere in a sweep reaches y or D.  A sum is finite when every term is
-    # (or overflows, rarely): one cheap reduction per array, the exact mask only if needed.
-    finite = np.ones(N, dtype=bool)
-    with np.errstate(all="ignore"):                       # inf − inf in a sum: nan, not a warning
-        for a in (y, D):
-            if not np.isfinite(np.add.reduce(a, axis=None)):
-                finite &= np.isfinite(a.reshape(N, -1)).all(axis=1)
-    return ~finite
+    return nonfinite_points(w, nonfinite, N)
 
 
 def jacobian(graph: Graph, x: Any, mode: str = "auto") -> tuple[np.ndarray, np.ndarray]:

@@ -8,12 +8,16 @@ vs reverse mode and of AD vs differences, and a verdict:
 - ``inconclusive``  nothing disagrees that differences can judge, but some entries
                     cannot be judged by differences: the difference quotient straddles a
                     kink, a pole or a domain edge (abs at 0, sqrt or log near 0, a value
-                    that is not finite at x ± h), the derivative is not finite, the
-                    quotient's own rounding error exceeds the tolerance, the quotients for
-                    steps h and 2h do not settle, or y is not smooth on the scale of the
-                    step (second differences at h and 2h disagree, or AD at the probes
-                    x ± h, x ± 2h varies by more than 1 %).  These entries are named with
-                    the reason, never counted as failures.
+                    that is not finite at x ± h), the quotient's own rounding error
+                    exceeds the tolerance, the quotients for steps h and 2h do not settle,
+                    y is not smooth on the scale of the step (second differences at h and
+                    2h disagree, or AD at the probes x ± h, x ± 2h varies by more than
+                    1 %), or y is computed from an intermediate that is inf or nan (an
+                    overflow: then AD and differences may agree on a wrong answer).  These
+                    entries are named with the reason, never counted as failures.
+
+nan or inf against a number is a disagreement: forward vs reverse always, AD vs
+differences wherever the differences are evidence (none of the reasons above).
 
 Tolerances, following established gradient checkers for doubles:
 
@@ -63,7 +67,6 @@ ATOL = 1e-7
 ULPS = 4
 STEP = EPS ** (1 / 3)                     # ≈ 6.06e-6, the optimal step for central differences
 OFFSETS = (1.0, -1.0, 2.0, -2.0)          # probes x + s·h·e_j
-BLOCK = 64                                # seeds swept together
 BUDGET = 1 << 22                          # float64 values held at once while probing (32 MB)
 
 
@@ -163,23 +166,21 @@ def check(graph: Graph, points: Any) -> Check:
     kinked = kinks[:, None, :] >= 0
     status = np.full((N, m, n), OK, dtype=np.int8)
     status[~fd_ok] = FAIL
-    unverified = ~fd_ok & (~ad_finite | ~probes_finite | kinked | noisy | unsettled | rough)
+    # AD that is inf or nan where differences settle on a number is a disagreement, not an
+    # excuse; it is not verified only where the differences are no evidence either.
+    unverified = ~fd_ok & (~probes_finite | kinked | noisy | unsettled | rough)
     status[unverified] = UNVERIFIED
     status[~fr_ok] = FAIL
-    # Where a local partial is inf or nan, the modes may part on finiteness alone: for
-    # x2^(x1 - x1), forward mode sums the tangents first, (1 - 1)·nan → 0, reverse mode
-    # distributes, 1·nan - 1·nan = nan.  The derivative is undefined there, not wrong.
-    singular = np.zeros(N, dtype=bool)
-    for _, _, c in edges:
-        if isinstance(c, ad.Guarded):
-            singular |= np.broadcast_to(~np.isfinite(c.c), (N,))
-    undefined = ~fr_ok & ~ad_finite & singular[:, None, None]
-    status[undefined] = UNVERIFIED
+    # An intermediate that is inf or nan (exp(800) in exp(x)/sqrt(1 + exp(2*x)) at 400) may
+    # still give finite outputs; computed from it, AD and differences agree on a wrong answer.
+    origin, tainted = _nonfinite_intermediates(graph, w, N)
+    hidden = tainted & fr_ok
+    status[hidden] = UNVERIFIED
     # Last excuse, only for entries that would fail: AD itself at the probes.  If ∂y_k/∂x_j
     # changes by more than 1 % between x − 2h and x + 2h, y_k is not smooth on the scale of
     # the step (sin(sinh(x)) at x = 36 oscillates every 1e-15), and differences are no evidence.
     wild = np.zeros((N, m, n), dtype=bool)
-    suspects = sorted({(int(p), int(j)) for p, _, j in zip(*np.nonzero((status == FAIL) & fr_ok))})
+    suspects = sorted({(int(p), int(j)) for p, _, j in zip(*np.nonzero((status == FAIL) & fr_ok & ad_finite))})
     if suspects:
         J_probe = _directional(graph, X, h, suspects)                      # (len(suspects), 4, m)
         for (p, j), Jp in zip(suspects, J_probe):
@@ -194,14 +195,13 @@ def check(graph: Graph, points: Any) -> Check:
     result = Check(graph, X, h, J_fwd, J_rev, D1, fr_error, fr_ok, fd_error, fd_tolerance, status, size=size)
     for p, k, j in zip(*np.nonzero(status != OK)):
         p, k, j = int(p), int(k), int(j)
-        if undefined[p, k, j]:
-            why = (f"forward mode gives {_num(J_fwd[p, k, j])}, reverse mode {_num(J_rev[p, k, j])}: a local partial "
-                   "is not finite here and meets a zero tangent in one mode only; the derivative is undefined")
-        elif not fr_ok[p, k, j]:
+        if not fr_ok[p, k, j]:
             why = (f"forward mode gives {_num(J_fwd[p, k, j])}, reverse mode {_num(J_rev[p, k, j])}: "
                    f"they differ by more than rounding ({_num(fr_tolerance[p, k, j], 3)})")
-        elif not ad_finite[p, k, j]:
-            why = "the derivative is not finite here, so differences cannot confirm it"
+        elif hidden[p, k, j]:
+            i = int(origin[p])
+            why = (f"{graph.source(i)} is {_num(w[i][p])} here, and y{k + 1} is computed from it: "
+                   "AD and differences cannot be trusted")
         elif not probes_finite[p, k, j]:
             why = _edge_text(graph, X, h, first_bad, p, k, j)
         elif kinks[p, j] >= 0:
@@ -222,11 +222,35 @@ def check(graph: Graph, points: Any) -> Check:
         elif rough[p, k, j]:
             why = (f"y{k + 1} is not smooth on the scale of the step h = {_num(h[p, j], 3)} "
                    "(its second differences at h and 2h do not match): differences cannot resolve it")
+        elif not ad_finite[p, k, j]:
+            why = (f"AD gives {_num(J_fwd[p, k, j])}, central differences settle on {_num(D1[p, k, j])}: "
+                   "a derivative that is not finite where the differences are is a disagreement")
         else:
             why = (f"AD gives {_num(J_fwd[p, k, j])}, central differences {_num(D1[p, k, j])} "
                    f"(allowed difference {_num(fd_tolerance[p, k, j], 3)})")
         result.reasons[p, k, j] = why
     return result
+
+
+def _nonfinite_intermediates(graph: Graph, w: list[Any], N: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per point, the first variable that is inf or nan although its arguments are finite
+    (-1: none); and (N, m, 1): whether y_k is computed from such a variable."""
+    origin = np.full(N, -1, dtype=np.int64)
+    bad = [~np.isfinite(np.broadcast_to(v, (N,))) for v in w]
+    reached = list(bad)
+    for i, op in enumerate(graph.tape, start=graph.n):
+        inherited = np.zeros(N, dtype=bool)
+        for a in op.args:
+            if not isinstance(a, Const):
+                inherited |= reached[a]
+        new = bad[i] & ~inherited & (origin < 0)
+        origin[new] = i
+        reached[i] = bad[i] | inherited
+    tainted = np.zeros((N, graph.m, 1), dtype=bool)
+    for k, out in enumerate(graph.outputs):
+        if not isinstance(out, Const):
+            tainted[:, k, 0] = reached[out] & (origin >= 0)
+    return origin, tainted
 
 
 def _num(v: float, digits: int = 17) -> str:
@@ -248,31 +272,22 @@ def _edge_text(graph: Graph, X: np.ndarray, h: np.ndarray, first_bad: dict[tuple
             "the difference quotient crosses the edge of its domain")
 
 
-# --- sweeps with blocks of seeds --------------------------------------------------------------
-def _seed_block(indices: range, N: int) -> dict[int, np.ndarray]:
-    """One-hot seeds for a block of indices, each an array (len(block), N)."""
-    seeds = {}
-    for r, index in enumerate(indices):
-        seed = np.zeros((len(indices), N))
-        seed[r] = 1.0
-        seeds[index] = seed
-    return seeds
-
-
+# --- sweeps, one pass per seed as in ad.differentiate ----------------------------------------------
 def _forward(graph: Graph, w: list[Any], edges: list[ad.Edge], N: int) -> np.ndarray:
-    """J by forward mode, a block of inputs per pass: ẇ_i += c·ẇ_j with ẇ of shape (block, N)."""
+    """J by forward mode, one pass per input: ẇ_i += c·ẇ_j from the seed ẋ_j = 1.
+
+    Unit seeds of their own, not a block of one-hot rows: the other inputs are then
+    structural zeros, as in the run that printed J, not computed zeros that turn
+    0·inf into nan."""
     J = np.zeros((N, graph.m, graph.n))
-    for start in range(0, graph.n, BLOCK):
-        block = range(start, min(start + BLOCK, graph.n))
-        w_dot = ad.forward_pass(edges, len(w), _seed_block(block, N))
-        for k, out in enumerate(graph.outputs):
-            if not isinstance(out, Const) and w_dot[out] is not None:
-                J[:, k, block.start : block.stop] = np.asarray(w_dot[out]).T
+    for j in range(graph.n):
+        w_dot = ad.forward_pass(edges, len(w), {j: np.float64(1.0)})
+        J[:, :, j] = ad.gather(w_dot, graph.outputs, N)
     return J
 
 
 def _reverse(graph: Graph, w: list[Any], edges: list[ad.Edge], N: int) -> tuple[np.ndarray, np.ndarray]:
-    """J by reverse mode, a block of outputs per pass; and the rounding noise of each y_k.
+    """J by reverse mode, one pass per output; and the rounding noise of each y_k.
 
     noise[p, k] = ε·Σ_i |w̄_i|·|w_i| over the computed variables: each is rounded once,
     and its adjoint w̄_i = ∂y_k/∂w_i carries that error to y_k.
@@ -280,23 +295,20 @@ def _reverse(graph: Graph, w: list[Any], edges: list[ad.Edge], N: int) -> tuple[
     J = np.zeros((N, graph.m, graph.n))
     noise = np.zeros((N, graph.m))
     size = len(w)
-    for start in range(0, graph.m, BLOCK):
-        block = range(start, min(start + BLOCK, graph.m))
-        w_bar = ad.reverse_pass(edges, size, ad.output_adjoints(graph, _seed_block(block, N)))
-        for j in range(graph.n):
-            if w_bar[j] is not None:
-                J[:, block.start : block.stop, j] = np.asarray(w_bar[j]).T
+    for k in range(graph.m):
+        w_bar = ad.reverse_pass(edges, size, ad.output_adjoints(graph, {k: np.float64(1.0)}))
+        J[:, k, :] = ad.gather(w_bar, range(graph.n), N)
         with np.errstate(all="ignore"):
             for i in range(graph.n, size):
                 if w_bar[i] is not None:
-                    term = np.abs(np.asarray(w_bar[i]) * w[i])
-                    noise[:, block.start : block.stop] += np.where(np.isfinite(term), term, 0.0).T
+                    term = np.abs(w_bar[i] * w[i])
+                    noise[:, k] += np.where(np.isfinite(term), term, 0.0)
     return J, EPS * noise
 
 
 def _absolute(graph: Graph, w: list[Any], edges: list[ad.Edge], N: int) -> np.ndarray:
     """|J|_abs: the Jacobian swept with |c| on every edge, the scale of its rounding error."""
-    positive = [(i, j, ad.Guarded(np.abs(c.c)) if isinstance(c, ad.Guarded) else np.abs(c)) for i, j, c in edges]
+    positive = [(i, j, abs(c) if c.__class__ is float else np.abs(c)) for i, j, c in edges]   # 0.0 stays structural
     if graph.n <= graph.m:
         return _forward(graph, w, positive, N)
     return _reverse(graph, w, positive, N)[0]
@@ -305,7 +317,7 @@ def _absolute(graph: Graph, w: list[Any], edges: list[ad.Edge], N: int) -> np.nd
 def _directional(graph: Graph, X: np.ndarray, h: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
     """∂y/∂x_j by forward mode at the four probes x + s·h_j·e_j of each (point, input) pair.
 
-    One forward pass serves all probes: row r is seeded with e_j for its own j.
+    One forward pass per input j serves the probes of that j.
     Returns (len(pairs), 4, m).
     """
     p = np.repeat([p for p, _ in pairs], len(OFFSETS))
@@ -316,11 +328,12 @@ def _directional(graph: Graph, X: np.ndarray, h: np.ndarray, pairs: list[tuple[i
     out = np.empty((len(p), graph.m))
     chunk = max(4, BUDGET // (3 * max(len(graph), 1)))                  # values and partials
     for start in range(0, len(p), chunk):
-        rows = slice(start, start + chunk)
+        rows = np.arange(start, min(start + chunk, len(p)))
         w, edges = ad.linearize(graph, P[rows])
-        seeds = {int(q): (j[rows] == q).astype(float) for q in np.unique(j[rows])}
-        w_dot = ad.forward_pass(edges, len(w), seeds)
-        out[rows] = ad.gather(w_dot, graph.outputs, len(P[rows]))
+        for q in np.unique(j[rows]):                                     # a unit seed per input
+            w_dot = ad.forward_pass(edges, len(w), {int(q): np.float64(1.0)})
+            mine = j[rows] == q
+            out[rows[mine]] = ad.gather(w_dot, graph.outputs, len(rows))[mine]
     return out.reshape(len(pairs), len(OFFSETS), graph.m)
 
 

@@ -137,7 +137,7 @@ def _edges(graph: Graph, edges: list[ad.Edge] | None, number: Any, plain: Any) -
             if at is not None:
                 i_, j_, c = next(at)
                 assert (i_, j_) == (i, a), "edges out of step with the tape"
-                value = np.ravel(c.c if isinstance(c, ad.Guarded) else c)[0]
+                value = np.ravel(c)[0]
                 if "{" in PRIMITIVES[op.prim].rules[k]:      # a constant rule (1, −1) is its own value
                     label += f"\n= {number(value)}"
                 if not np.isfinite(value):

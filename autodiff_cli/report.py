@@ -82,13 +82,14 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
     N = X.shape[0]
     seed = None if seed is None else np.asarray(seed, dtype=float)
     if not sweeps:
-        values, D = ad.differentiate(graph, X, chosen, seed)
+        flagged = np.zeros(N, dtype=bool)
+        values, D = ad.differentiate(graph, X, chosen, seed, flagged=flagged)
         report = Report(graph, X, chosen, values, seed=seed)
         if seed is not None:
             report.product = D
         else:
             report.jacobian = D
-        return _check(report, problems)
+        return _check(report, problems, flagged)
     seeds = [seed] if seed is not None else list(np.eye(graph.n if chosen == "forward" else graph.m))
     w, passes = ad.sweeps(graph, X, chosen, seeds)
     values = ad.outputs_of(graph, w, N)
@@ -98,16 +99,17 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
         report.product = ad.gather(passes[0].derivatives, refs, N)
     else:
         report.jacobian = ad.assemble(graph, passes, chosen, N)
-    return _check(report, problems)
+    return _check(report, problems, ad.nonfinite_points(w, list(range(len(w))), N))
 
 
-def _check(report: Report, problems: int) -> Report:
-    """Count the points with a non-finite result; trace the first ``problems`` of them."""
+def _check(report: Report, problems: int, flagged: np.ndarray) -> Report:
+    """Count the points with a non-finite result or intermediate (``flagged``: an overflow
+    that the outputs no longer show); trace the first ``problems`` of them."""
     N = len(report.points)
     derivatives = report.product if report.product is not None else report.jacobian
     assert derivatives is not None
     finite = np.isfinite(derivatives).reshape(N, -1) if derivatives.size else np.ones((N, 1), dtype=bool)
-    bad = ~(np.isfinite(report.values).all(axis=1) & finite.all(axis=1))
+    bad = ~(np.isfinite(report.values).all(axis=1) & finite.all(axis=1)) | flagged
     report.bad_points = int(bad.sum())
     if report.bad_points:
         report.problems = diagnose(report.graph, report.points, np.flatnonzero(bad)[:problems])
@@ -163,15 +165,25 @@ def diagnose(graph: Graph, X: np.ndarray, indices: Any, per_point: int = 3) -> l
         if origin.any():
             nodes.append(i)
     edges = [edge for edge in all_edges
-             if not np.all(np.isfinite(edge[2].c if isinstance(edge[2], ad.Guarded) else edge[2]))
+             if not np.all(np.isfinite(edge[2]))
              and finite[edge[0]].any()]
     found = []
     for q, p in enumerate(indices):
         here = point_text(graph, X[p])
         origins = [*_value_problems(graph, all_w, int(p), q, here, nodes),
                    *_partial_problems(graph, all_w, edges, int(p), q, here)]
-        found += origins[:per_point] or [Problem(int(p), None, "value", "", (), f"a result is not finite at {here}")]
+        found += origins[:per_point] or [_unlocated(int(p), q, here, all_w)]
     return found
+
+
+def _unlocated(p: int, q: int, here: str, w: list[np.ndarray]) -> Problem:
+    """No node to blame: every value and local partial is finite, so a product of partials
+    overflowed in this mode's order (1e200·1e200·1e-200 multiplied from the left)."""
+    if all(np.isfinite(v[q]) for v in w):
+        return Problem(p, None, "derivative", "", (),
+                       f"a derivative overflows at {here}: every local partial is finite, but a product of "
+                       "them along a chain is not in this mode's order (the other mode may not overflow)")
+    return Problem(p, None, "value", "", (), f"a result is not finite at {here}")
 
 
 def _value_problems(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str,
@@ -209,18 +221,21 @@ def _value_problems(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str
 def _partial_problems(graph: Graph, w: list[np.ndarray], edges: list[ad.Edge], p: int, q: int,
                       here: str) -> Iterator[Problem]:
     for i, j, c in edges:
-        value = c.c if isinstance(c, ad.Guarded) else c
-        value = value[q] if np.ndim(value) else value
+        value = c[q] if np.ndim(c) else c
         if np.isfinite(value) or not np.isfinite(w[i][q]):
             continue                                   # fine, or already a value problem
         op = graph.tape[i - graph.n]
         args = tuple(float(a.value if isinstance(a, Const) else w[a][q]) for a in op.args)
         source = graph.source(i)
-        domain = PRIMITIVES[op.prim].domain
+        domain, edge = PRIMITIVES[op.prim].domain, PRIMITIVES[op.prim].edge
+        at_edge = edge is not None and edge[0](*args) == 0        # sqrt at 0, 1/x at 0 ...
+        if np.isinf(value) and not at_edge:                      # -w/b at b = 1e-200
+            why = f"the partial overflows at argument{'s' if len(args) > 1 else ''} {_args_text(args)}"
+        else:
+            why = (f"{op.prim} has no finite derivative at argument {_args_text(args)}"
+                   + (f" (it needs {domain})" if domain else ""))
         yield Problem(p, i, "derivative", source, args,
-                      f"the derivative of {source} with respect to {graph.source(j)} is {value} at {here}: "
-                      f"{op.prim} has no finite derivative at argument {_args_text(args)}"
-                      + (f" (it needs {domain})" if domain else ""))
+                      f"the derivative of {source} with respect to {graph.source(j)} is {value} at {here}: {why}")
 
 
 def _args_text(args: tuple[float, ...]) -> str:

@@ -119,7 +119,7 @@ def _at(v: Any, p: int) -> float:
 def build(report: Report, p: int) -> Trace:
     """The trace of every pass of ``report`` at point p (edges recomputed at that point)."""
     w_arr, edges = ad.linearize(report.graph, report.points[p])
-    cs = [_at(c.c if isinstance(c, ad.Guarded) else c, 0) for _, _, c in edges]
+    cs = [_at(c, 0) for _, _, c in edges]
     derivatives = [[None if v is None else _at(v, p) for v in sweep.derivatives] for sweep in report.passes]
     seeds = [tuple(float(s) for s in np.ravel(sweep.seed)) for sweep in report.passes]
     return assemble(report.graph, report.mode, tuple(float(v) for v in report.points[p]),

