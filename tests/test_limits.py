@@ -10,10 +10,13 @@ import os
 import resource
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autodiff_cli import jacobian, parse
 from autodiff_cli.check import check
@@ -32,6 +35,19 @@ def run_process(args, stdin_text, timeout=300):
     done = subprocess.run([sys.executable, "-m", "autodiff_cli", *args], input=stdin_text, capture_output=True,
                           text=True, timeout=timeout, env=env)
     return done.returncode, done.stdout, done.stderr
+
+
+def run_measured(args, stdin_text, timeout=300):
+    """Like run_process, plus the command's own peak memory in MB (a fresh parent measures it,
+    so earlier subprocesses of the test run do not count)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    parent = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+              "sys.stderr.write('\\npeak %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+              "sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", parent, sys.executable, "-m", "autodiff_cli", *args],
+                          input=stdin_text, capture_output=True, text=True, timeout=timeout, env=env)
+    err, _, peak = done.stderr.rstrip("\n").rpartition("\npeak ")
+    return done.returncode, done.stdout, err, int(peak) / 1024
 
 
 def children_peak_mb():
@@ -164,3 +180,74 @@ def test_many_bad_points_are_diagnosed_up_to_a_bound():
     assert result.exit_code == 1
     assert result.stderr.count("log needs argument > 0") == 10
     assert "40 more points have non-finite results" in result.stderr
+
+
+# --- bounded memory on small inputs (issue 11, item 8) ------------------------------------
+def _closure_by_bitmasks(graph):
+    """The reference: an n-bit mask per node, forwards (inputs) and backwards (outputs)."""
+    from autodiff_cli.graph import Const
+
+    depends = [1 << j for j in range(graph.n)]
+    for op in graph.tape:
+        mask = 0
+        for a in op.args:
+            if not isinstance(a, Const):
+                mask |= depends[a]
+        depends.append(mask)
+    reaches = [0] * len(graph)
+    for k, out in enumerate(graph.outputs):
+        if not isinstance(out, Const):
+            reaches[out] |= 1 << k
+    for i in range(len(graph) - 1, graph.n - 1, -1):
+        for a in graph.tape[i - graph.n].args:
+            if not isinstance(a, Const):
+                reaches[a] |= reaches[i]
+    pattern = [[j for j in range(graph.n) if not isinstance(out, Const) and depends[out] >> j & 1]
+               for out in graph.outputs]
+    return pattern, sum(bin(d).count("1") for d in depends), sum(bin(r).count("1") for r in reaches)
+
+
+_leaves = st.sampled_from(["x1", "x2", "x3", "x4", "x5", "x6", "2", "x1*x2", "sin(x3)"])
+_exprs = st.recursive(_leaves, lambda e: st.builds("({} {} {})".format, e, st.sampled_from("+-*/"), e)
+                      | st.builds("{}({})".format, st.sampled_from(["sin", "exp", "sqrt"]), e), max_leaves=16)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_exprs, min_size=1, max_size=5))
+def test_sparsity_and_work_agree_with_bitmasks(outputs):
+    """Shared subexpressions (the memo merges repeats), repeated outputs, constant outputs."""
+    graph = parse(", ".join(outputs), ["x1", "x2", "x3", "x4", "x5", "x6"])
+    pattern, forward, reverse = _closure_by_bitmasks(graph)
+    assert [list(p) for p in graph.pattern()] == pattern
+    assert graph.sparsity() == [[j in p for j in range(graph.n)] for p in pattern]
+    assert graph.carried("forward") == forward
+    assert graph.carried("reverse") == reverse
+
+
+def test_sparsity_and_work_take_memory_linear_in_the_text():
+    """n-bit masks per node took n²/16 bytes for sum(x_j^2) (the squares all come first)."""
+    n = 20_000
+    graph = parse(" + ".join(f"x{j}^2" for j in range(n)) + ", x0*x1")
+    tracemalloc.start()
+    try:
+        assert graph.carried("forward") == 2 * n + (n * (n + 1) // 2 - 1) + 2   # x_j and x_j^2; the sums; x0*x1
+        assert graph.carried("reverse") == (3 * n - 1) + 3
+        assert [len(p) for p in graph.pattern()] == [n, 2]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, peak                     # bitmasks: 25 MB
+
+
+@pytest.mark.slow
+def test_sum_of_100000_inputs_in_json_stays_small(tmp_path):
+    """1.5 GB before (a 12.5 KB mask per node); the text is 0.9 MB."""
+    n = 100_000
+    points = tmp_path / "x.csv"
+    points.write_text(",".join(["1"] * n) + "\n")
+    code, out, err, peak = run_measured(["-", "--points", str(points), "--format", "json"],
+                                        "+".join(f"x{j}^2" for j in range(n)), timeout=120)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["results"][0]["jacobian"] == [[2.0] * n]
+    assert peak < 600, peak                           # 310 MB after
