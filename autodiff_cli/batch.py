@@ -40,6 +40,7 @@ BUDGET = 48 * 2**20            # bytes of arrays per chunk, roughly (temporaries
 MAX_CHUNK = 50_000
 MIN_CHUNK = 256
 BLOCK = 4 * 2**20              # bytes of text read at a time
+LINE_BYTES_PER_INPUT = 64      # a text line may be this long per input, or BLOCK, whichever is more
 
 
 class PointsError(AdjacError):
@@ -149,18 +150,25 @@ class Points:
         line_no = 0                           # lines before the current block
         order: list[int] | None = None        # column of each input, from a header
         comma = True
-        pending = self.head
+        pending: list[bytes] = []             # pieces of the unfinished line, joined once it ends
+        waiting = 0                           # their length
+        longest = max(BLOCK, LINE_BYTES_PER_INPUT * self.graph.n)
         first = True
         while True:
-            raw = self.stream.read(BLOCK)
-            eof = not raw
-            raw, pending = pending + raw, b""
-            if not eof:                       # keep the unfinished last line for the next block
-                cut = raw.rfind(b"\n") + 1
-                raw, pending = raw[:cut], raw[cut:]
-                if not raw:
-                    pending = raw + pending
-                    continue
+            read = self.stream.read(BLOCK)
+            if first and not pending:
+                read = self.head + read
+            eof = not read
+            end = read.find(b"\n")
+            if waiting + (len(read) if end < 0 else end) > longest:
+                raise self._too_long(line_no + 1, longest, b"\0" in read)
+            if end < 0 and not eof:           # the line goes on: keep its pieces
+                pending.append(read)
+                waiting += len(read)
+                continue
+            cut = len(read) if eof else read.rfind(b"\n") + 1      # keep the unfinished last line
+            raw = b"".join([*pending, read[:cut]])
+            pending, waiting = [read[cut:]], len(read) - cut
             self.done += len(raw)
             if raw:
                 try:
@@ -180,6 +188,12 @@ class Points:
                 line_no += text.count("\n")
             if eof:
                 return
+
+    def _too_long(self, line: int, longest: int, binary: bool) -> PointsError:
+        what = "is this a binary file? " if binary else ""
+        return PointsError(self.name, f"line {line}", f"the line is longer than {longest:,} bytes ({what}a line "
+                           f"holds one point: {self.graph.n} number{'s' if self.graph.n != 1 else ''} "
+                           "separated by commas or spaces)")
 
     def _header(self, text: str, line_no: int) -> tuple[str, int, list[int] | None, bool, bool]:
         """Find the first content line: a header of names, or data.  Returns the text
