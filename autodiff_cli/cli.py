@@ -251,6 +251,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         if trace or graph_dot or graph_out or fmt == "latex" or symbolic or verify:
             raise click.UsageError("--trace, --graph, --graph-out, --symbolic, --check and latex work on points "
                                    "given with --at (or on formulas), not with --points or --format npy")
+        _check_size(graph, 1, _mode(graph, mode, seed), seed, fmt, False, False)
         _batch(graph, points, points_file, _mode(graph, mode, seed), seed, fmt, output, digits, unicode)
         return
     picture = _picture_format(graph_dot, graph_out, fmt)
@@ -263,6 +264,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
             raise click.UsageError("csv holds numbers: add --at with values for " + listing(graph.inputs)
                                    + ", or use --format json for formulas")
         chosen = _mode(graph, mode, seed)
+        _check_size(graph, 1, chosen, seed, fmt, trace, True)
         if picture:
             _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture)
         if graph_dot:
@@ -275,6 +277,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         sys.exit(1 if not_finite else 0)
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
     chosen = _mode(graph, mode, seed)
+    _check_size(graph, len(X), chosen, seed, fmt, trace, False)
     from .report import compute
 
     report = compute(graph, X, chosen, seed, sweeps=trace)       # per-pass records only for a trace
@@ -366,6 +369,49 @@ def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, m
         click.echo(f"adjac: warning: {summary.unexplained} more points have non-finite results", err=True)
     if summary.bad_points:
         sys.exit(1)
+
+
+WRITTEN = 1_000_000     # numbers in json, jsonl, csv or npz (per point with --points: it reads in chunks)
+SHOWN = 100_000         # numbers in a table or LaTeX, or formulas
+
+
+def _check_size(graph: Graph, N: int, mode: str, seed: Sequence[float] | None, fmt: str, trace: bool,
+                symbolic: bool) -> None:
+    """Refuse, before anything is computed, a result too big to hold or to read (exit 2).
+
+    Each point's J is built whole (all of them with --at), json and npz also hold the
+    m × n sparsity pattern, and a trace holds every tangent or adjoint it carries; none
+    may pass the bound.  The bounds are in README, Limits.
+    """
+    from .ad import choose_mode
+
+    chosen = choose_mode(graph, mode)
+    m, n = graph.m, graph.n
+    each = m * n if seed is None else (m if chosen == "forward" else n)
+    pattern = m * n if fmt in ("json", "npy") else 0
+    count = max(N * (each + (graph.carried(chosen) if trace else 0)), pattern)
+    limit = SHOWN if symbolic or fmt in ("table", "latex") else WRITTEN
+    if count <= limit:
+        return
+    ways = []
+    if seed is None and m * n > 1:
+        ways.append("--seed v for J·v (forward) or vᵀ·J (reverse) alone")
+    if pattern > limit:
+        ways.append(f"--format csv or jsonl (json and npz also hold the {m:,} × {n:,} sparsity pattern)")
+    if N > 1:
+        ways.append("fewer --at points, or --points FILE (read and written a chunk at a time)")
+    if trace:
+        ways.append("leave out --trace")
+    if symbolic:
+        if m * n <= WRITTEN:
+            ways.append("--at with values for numbers")
+    elif limit == SHOWN:
+        ways.append(f"--format csv, json or npy (up to {WRITTEN:,} numbers)")
+    what = "formulas" if symbolic else "numbers"
+    raise click.UsageError(
+        f"the result would hold {count:,} {what} (J is {m:,} × {n:,}{f' at each of {N:,} points' if N > 1 else ''}), "
+        f"more than the {limit:,} adjac {'shows' if limit == SHOWN else 'writes'} at once (README: Limits); "
+        f"{'; or '.join(ways) or 'use fewer outputs or inputs'}")
 
 
 def _check_usage(graph: Graph, points: Sequence[PointSpec], seed: Any, fmt: str, symbolic: bool,

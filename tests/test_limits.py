@@ -251,3 +251,85 @@ def test_sum_of_100000_inputs_in_json_stays_small(tmp_path):
     doc = json.loads(out)
     assert doc["results"][0]["jacobian"] == [[2.0] * n]
     assert peak < 600, peak                           # 310 MB after
+
+
+def _bidiagonal(m):
+    """m outputs x_k - x_{k+1} and x_{m-1}: m inputs, a J of m² entries with 2m - 1 nonzero."""
+    return ", ".join(f"x{k}-x{k + 1}" for k in range(m - 1)) + f", x{m - 1}"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--format", "npy", "-o", "{tmp}/J.npz"], "100,000,000 numbers (J is 10,000 × 10,000), more than the "
+                                                   "1,000,000 adjac writes at once"),
+        (["--format", "json"], "--seed v for J·v (forward) or vᵀ·J (reverse) alone; or --format csv or jsonl"),
+        (["--format", "table"], "more than the 100,000 adjac shows at once"),
+        ([], "100,000,000 formulas"),                    # no point: formulas
+    ],
+)
+def test_a_jacobian_too_big_is_refused_before_anything_is_computed(args, says, tmp_path):
+    """117 KB of text; before: a MemoryError after 37 s, or 900 MB of zeros in the npz."""
+    points = tmp_path / "x.csv"
+    points.write_text(",".join(["1"] * 10_000) + "\n")
+    where = ["--points", str(points)] if args else []
+    code, out, err, peak = run_measured(["-", *where, *[a.format(tmp=tmp_path) for a in args]], _bidiagonal(10_000),
+                                        timeout=60)
+    assert code == 2, err
+    assert " ".join(err.split()).count(says) == 1, err
+    assert out == "" and "Traceback" not in err and not (tmp_path / "J.npz").exists()
+    assert peak < 200, peak
+
+
+def test_a_seed_is_the_way_out_where_the_pattern_is_not_written(tmp_path):
+    points = tmp_path / "x.csv"
+    points.write_text(",".join(["1"] * 10_000) + "\n" + ",".join(["2"] * 10_000) + "\n")
+    seed = ",".join(["1"] * 10_000)
+    result = run("-", "--points", str(points), "--seed", seed, "--mode", "forward", "--format", "csv",
+                 input=_bidiagonal(10_000))
+    assert result.exit_code == 0, result.stderr
+    rows = result.stdout.splitlines()[1:]
+    assert [row.split(",")[-10_000:] == ["0.0"] * 9_999 + ["1.0"] for row in rows] == [True, True]   # J·1
+    result = run("-", "--points", str(points), "--seed", seed, "--mode", "forward", "--format", "json",
+                 input=_bidiagonal(10_000))
+    assert result.exit_code == 2
+    assert "--format csv or jsonl (json and npz also hold the 10,000 × 10,000 sparsity pattern)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "code"),
+    [
+        ("x*y, x+y, x-y", ["--at", "1,2"], 0),                          # 6 numbers in a table
+        ("x*y, x+y, x-y, x", ["--at", "1,2"], 2),                       # 8
+        ("x*y, x+y, x-y, x", ["--at", "1,2", "--seed", "1,0"], 0),      # J·v: 4
+        ("x*y, x+y, x-y", ["--at", "1,2", "--at", "3,4", "--format", "csv"], 0),               # 12
+        ("x*y, x+y, x-y", ["--at", "1,2", "--at", "3,4", "--at", "5,6", "--format", "csv"], 2),  # 18
+        ("x*y, x+y, x-y, x", ["--at", "1,2", "--trace", "--format", "json"], 2),   # 8 + 10 carried
+        ("x*y, x+y, x-y", [], 0),                                       # 6 formulas
+        ("x*y, x+y, x-y, x", [], 2),
+    ],
+)
+def test_size_bounds_at_the_boundary(text, args, code, monkeypatch):
+    from autodiff_cli import cli
+
+    monkeypatch.setattr(cli, "SHOWN", 6)
+    monkeypatch.setattr(cli, "WRITTEN", 12)
+    result = run(text, *args)
+    assert result.exit_code == code, result.stderr
+    assert ("more than the" in result.stderr) == (code == 2)
+
+
+@pytest.mark.slow
+def test_points_with_a_big_jacobian_are_read_a_few_at_a_time(tmp_path):
+    """50 points of a 1000 × 1000 J: chunks of at least 256 points took 820 MB."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (50, 1000))
+    np.save(tmp_path / "x.npy", X)
+    code, _, err, peak = run_measured(["-", "--points", str(tmp_path / "x.npy"), "--format", "npy",
+                                       "-o", str(tmp_path / "J.npz")], _bidiagonal(1000), timeout=120)
+    assert code == 0, err
+    with np.load(tmp_path / "J.npz") as saved:
+        J = saved["jacobian"]
+    expected = np.eye(1000) - np.eye(1000, k=1)
+    assert J.shape == (50, 1000, 1000) and (J == expected).all()
+    assert peak < 300, peak                           # 106 MB
