@@ -637,6 +637,11 @@ def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, u
         raise Unavailable("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
     for _, _, message in report.problems:
         click.echo(f"adjac: warning: {message}", err=True)
+    if report.budget.skipped:
+        skipped = report.budget.skipped
+        click.echo(f"adjac: note: simplifying took too long (over {symbolic.FORMULA_SECONDS:g} s for a formula or "
+                   f"{report.budget.seconds:g} s in all), so {skipped} formula{'s are' if skipped > 1 else ' is'} "
+                   "shown as the sweeps made them: correct, not simplified", err=True)
     return bool(report.problems)
 
 

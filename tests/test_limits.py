@@ -8,8 +8,11 @@ as a hang guard and its peak memory is checked afterwards.
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
+import threading
+import time
 import tracemalloc
 
 import numpy as np
@@ -333,3 +336,57 @@ def test_points_with_a_big_jacobian_are_read_a_few_at_a_time(tmp_path):
     expected = np.eye(1000) - np.eye(1000, k=1)
     assert J.shape == (50, 1000, 1000) and (J == expected).all()
     assert peak < 300, peak                           # 106 MB
+
+
+# --- simplification within a time budget -------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["sin(" * 15 + "x" + ")" * 15,           # 76 bytes; each ran > 100 s
+                                  "tan(" * 12 + "x" + ")" * 12,
+                                  "abs(" * 8 + "x-1" + ")-1" * 8])
+def test_symbolic_mode_on_small_pathological_inputs_ends_with_a_correct_formula(text):
+    code, out, err = run_process([text, "--format", "json"], "", timeout=30)
+    assert code == 0, err
+    assert "adjac: note: simplifying took too long" in err and "correct, not simplified" in err
+    formula = json.loads(out)["results"][0]["jacobian"][0][0]
+    x = 0.3
+    numeric = jacobian(parse(text), [x])[1][0, 0]
+    assert jacobian(parse(formula, ["x"]), [x])[0][0] == pytest.approx(numeric, rel=1e-12)
+
+
+def test_simplify_is_stopped_at_its_time_and_not_cached_unsimplified(monkeypatch):
+    sp = pytest.importorskip("sympy")
+    from autodiff_cli import symbolic
+
+    x = sp.Symbol("x")
+    e, d = x, sp.Integer(1)
+    for _ in range(9):                            # d/dx of sin nested 9 deep: simplify takes about 2 s
+        d, e = d * sp.cos(e), sp.sin(e)
+    y = sp.Symbol("y")
+    sp.simplify(sp.sin(y) ** 2 + sp.cos(y) ** 2)      # SymPy's first simplify loads its rules
+    monkeypatch.setattr(symbolic, "FORMULA_SECONDS", 0.3)
+    budget = symbolic.Budget(seconds=1.5)
+    start = time.monotonic()
+    assert symbolic.simplify(d, budget) is d
+    assert time.monotonic() - start < 1.0 and budget.skipped == 1
+    assert symbolic.simplify(sp.sin(x) ** 2 + sp.cos(x) ** 2, budget) == 1      # the next one still gets its time
+    assert symbolic.simplify(d + 1, symbolic.Budget(seconds=0.0)) == d + 1       # none left: as it was
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
+
+
+def test_without_a_timer_deep_nesting_is_not_simplified():
+    """In another thread SIGALRM cannot stop SymPy: functions nested deeper than the limit stay as they are."""
+    sp = pytest.importorskip("sympy")
+    from autodiff_cli import symbolic
+
+    x = sp.Symbol("x")
+    deep, shallow = x, sp.sin(x) ** 2 + sp.cos(x) ** 2
+    for _ in range(symbolic.NESTING_LIMIT + 1):
+        deep = sp.sin(deep)
+    budget = symbolic.Budget()
+    found = []
+    worker = threading.Thread(target=lambda: found.extend([symbolic.simplify(deep * deep.diff(x), budget),
+                                                            symbolic.simplify(shallow, budget)]))
+    worker.start()
+    worker.join(timeout=30)
+    assert found == [deep * deep.diff(x), 1] and budget.skipped == 1
