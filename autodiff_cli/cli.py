@@ -173,6 +173,24 @@ class Command(click.Command):
             kept = kept + ([] if "--" in kept else ["--"]) + moved
         return super().parse_args(ctx, kept)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """The command, with MemoryError turned into a message (exit 2: no complete result;
+        the fix is a smaller input).  The message is made after the except block, once the
+        traceback, and with it the arrays of the failed run, has been let go."""
+        try:
+            return super().invoke(ctx)
+        except MemoryError:
+            pass
+        raise OutOfMemory("out of memory: the input needs more memory than this machine has (README: Limits); "
+                          "give fewer outputs or inputs, --seed for one product J·v or vᵀ·J, or fewer points "
+                          "at a time; any output already written is incomplete")
+
+
+class OutOfMemory(click.ClickException):
+    """MemoryError: nothing complete was computed; exit status 2."""
+
+    exit_code = 2
+
 
 @click.command(cls=Command, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
 @click.argument("expression")

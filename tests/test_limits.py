@@ -390,3 +390,26 @@ def test_without_a_timer_deep_nesting_is_not_simplified():
     worker.start()
     worker.join(timeout=30)
     assert found == [deep * deep.diff(x), 1] and budget.skipped == 1
+
+
+# --- MemoryError ---------------------------------------------------------------------------
+def _out_of_memory(*args, **kwargs):
+    raise MemoryError
+
+
+@pytest.mark.parametrize(
+    ("where", "args"),
+    [
+        ("autodiff_cli.report.compute", ["x*y", "--at", "1,2", "--format", "json"]),
+        ("autodiff_cli.batch.run", ["x*y", "--at", "1,2", "--format", "npy", "-o", "{tmp}/J.npz"]),
+        ("autodiff_cli.symbolic.compute", ["x*y"]),
+        ("autodiff_cli.cli.parse", ["x*y", "--at", "1,2"]),
+    ],
+)
+def test_memory_error_is_a_message_not_a_traceback(where, args, monkeypatch, tmp_path):
+    monkeypatch.setattr(where, _out_of_memory)
+    result = run(*[a.format(tmp=tmp_path) for a in args])
+    assert result.exit_code == 2, result.exception
+    assert result.stderr.startswith("Error: out of memory: the input needs more memory than this machine has")
+    assert "--seed" in result.stderr and result.stderr.count("\n") == 1
+    assert not isinstance(result.exception, MemoryError)
