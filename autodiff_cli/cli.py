@@ -269,7 +269,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         if trace or graph_dot or graph_out or fmt == "latex" or symbolic or verify:
             raise click.UsageError("--trace, --graph, --graph-out, --symbolic, --check and latex work on points "
                                    "given with --at (or on formulas), not with --points or --format npy")
-        _check_size(graph, 1, _mode(graph, mode, seed), seed, fmt, False, False)
+        _check_size(graph, 1 if points_file else len(points), _mode(graph, mode, seed), seed, fmt, False, False)
         _batch(graph, points, points_file, _mode(graph, mode, seed), seed, fmt, output, digits, unicode)
         return
     picture = _picture_format(graph_dot, graph_out, fmt)

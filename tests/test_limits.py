@@ -307,17 +307,19 @@ def test_a_seed_is_the_way_out_where_the_pattern_is_not_written(tmp_path):
         ("x*y, x+y, x-y, x", ["--at", "1,2", "--seed", "1,0"], 0),      # J·v: 4
         ("x*y, x+y, x-y", ["--at", "1,2", "--at", "3,4", "--format", "csv"], 0),               # 12
         ("x*y, x+y, x-y", ["--at", "1,2", "--at", "3,4", "--at", "5,6", "--format", "csv"], 2),  # 18
+        ("x*y, x+y, x-y", ["--at", "1,2", "--at", "3,4", "--format", "npy", "-o", "{tmp}/J.npz"], 0),
+        ("x*y, x+y, x-y", ["--at", "1,2", "--at", "3,4", "--at", "5,6", "--format", "npy", "-o", "{tmp}/J.npz"], 2),
         ("x*y, x+y, x-y, x", ["--at", "1,2", "--trace", "--format", "json"], 2),   # 8 + 10 carried
         ("x*y, x+y, x-y", [], 0),                                       # 6 formulas
         ("x*y, x+y, x-y, x", [], 2),
     ],
 )
-def test_size_bounds_at_the_boundary(text, args, code, monkeypatch):
+def test_size_bounds_at_the_boundary(text, args, code, monkeypatch, tmp_path):
     from autodiff_cli import cli
 
     monkeypatch.setattr(cli, "SHOWN", 6)
     monkeypatch.setattr(cli, "WRITTEN", 12)
-    result = run(text, *args)
+    result = run(text, *[a.format(tmp=tmp_path) for a in args])
     assert result.exit_code == code, result.stderr
     assert ("more than the" in result.stderr) == (code == 2)
 
