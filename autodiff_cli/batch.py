@@ -54,11 +54,13 @@ class PointsError(AdjacError):
 # --- how big a chunk ---------------------------------------------------------------------
 def chunk_size(graph: Graph, mode: str, seeded: bool = False) -> int:
     """Points per chunk: the engine's choice (ad.chunk_size), fewer where the sweeps and
-    the results written out (values and J) would not fit in about BUDGET bytes (down to
-    one point: a J of a million entries is 8 MB)."""
+    the results written out (values and J) would not fit in about BUDGET bytes, but at
+    least MIN_CHUNK for speed, unless the results alone do not fit: then down to one point
+    (a J of a million entries is 8 MB)."""
     results = graph.n + graph.m + (graph.m * graph.n if not seeded else max(graph.m, graph.n))
     per_point = 8 * (ad.work_per_point(graph, mode, seeded) + 2 * results)
-    return max(1, min(ad.chunk_size(graph, mode, seeded, least=MIN_CHUNK), BUDGET // per_point))
+    chunk = max(MIN_CHUNK, min(ad.chunk_size(graph, mode, seeded, least=MIN_CHUNK), BUDGET // per_point))
+    return max(1, min(chunk, BUDGET // (16 * results)))
 
 
 # --- reading points ----------------------------------------------------------------------
