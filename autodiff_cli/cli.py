@@ -246,7 +246,10 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         raise click.UsageError("EXPRESSION is -, but standard input is closed")
     if trace and fmt == "csv":
         raise click.UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
-    text = sys.stdin.read() if expression == "-" else expression
+    text = sys.stdin.read(TEXT + 1) if expression == "-" else expression
+    if len(text) > TEXT:                    # adjac - < /dev/zero would read without end
+        raise click.BadParameter(f"standard input holds more than {TEXT:,} characters of expression (README: Limits)",
+                                 param_hint="'EXPRESSION'")
     try:
         graph = parse(text, order)
     except ParseError as err:
@@ -389,6 +392,7 @@ def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, m
         sys.exit(1)
 
 
+TEXT = 16_000_000       # characters of expression on standard input (1 MB takes about 5 s)
 WRITTEN = 1_000_000     # numbers in json, jsonl, csv or npz (per point with --points: it reads in chunks)
 SHOWN = 100_000         # numbers in a table or LaTeX, or formulas
 

@@ -415,3 +415,12 @@ def test_memory_error_is_a_message_not_a_traceback(where, args, monkeypatch, tmp
     assert result.stderr.startswith("Error: out of memory: the input needs more memory than this machine has")
     assert "--seed" in result.stderr and result.stderr.count("\n") == 1
     assert not isinstance(result.exception, MemoryError)
+
+
+def test_an_expression_from_dev_zero_is_refused_without_reading_on():
+    with open("/dev/zero", "rb") as zero:
+        done = subprocess.run([sys.executable, "-m", "autodiff_cli", "-", "--at", "1"], stdin=zero,
+                              capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "standard input holds more than 16,000,000 characters of expression" in done.stderr
+    assert "Traceback" not in done.stderr
