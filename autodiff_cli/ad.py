@@ -307,10 +307,8 @@ def work_per_point(graph: Graph, mode: str, seeded: bool = False) -> int:
     active = sum(1 for op in graph.tape for a in op.args if not isinstance(a, Const))
     if seeded:
         carried = len(graph)
-    elif mode == "forward":                         # pass j carries the nodes that depend on x_j
-        carried = sum(bin(mask).count("1") for mask in graph.depends)
-    else:                                           # pass k carries the nodes y_k depends on
-        carried = sum(bin(mask).count("1") for mask in graph.reaches)
+    else:                                           # pass j: the nodes that depend on x_j; pass k: those y_k needs
+        carried = graph.carried(mode)
     return len(graph) + active + carried
 
 

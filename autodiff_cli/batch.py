@@ -43,6 +43,7 @@ BUDGET = 48 * 2**20            # bytes of arrays per chunk, roughly (temporaries
 MAX_CHUNK = 50_000
 MIN_CHUNK = 256
 BLOCK = 4 * 2**20              # bytes of text read at a time
+LINE_BYTES_PER_INPUT = 64      # a text line may be this long per input, or BLOCK, whichever is more
 
 
 class PointsError(AdjacError):
@@ -56,10 +57,13 @@ class PointsError(AdjacError):
 # --- how big a chunk ---------------------------------------------------------------------
 def chunk_size(graph: Graph, mode: str, seeded: bool = False) -> int:
     """Points per chunk: the engine's choice (ad.chunk_size), fewer where the sweeps and
-    the results written out (values and J) would not fit in about BUDGET bytes."""
+    the results written out (values and J) would not fit in about BUDGET bytes, but at
+    least MIN_CHUNK for speed, unless the results alone do not fit: then down to one point
+    (a J of a million entries is 8 MB)."""
     results = graph.n + graph.m + (graph.m * graph.n if not seeded else max(graph.m, graph.n))
     per_point = 8 * (ad.work_per_point(graph, mode, seeded) + 2 * results)
-    return max(MIN_CHUNK, min(ad.chunk_size(graph, mode, seeded, least=MIN_CHUNK), BUDGET // per_point))
+    chunk = max(MIN_CHUNK, min(ad.chunk_size(graph, mode, seeded, least=MIN_CHUNK), BUDGET // per_point))
+    return max(1, min(chunk, BUDGET // (16 * results)))
 
 
 # --- reading points ----------------------------------------------------------------------
@@ -158,18 +162,25 @@ class Points:
         line_no = 0                           # lines before the current block
         order: list[int] | None = None        # column of each input, from a header
         comma = True
-        pending = self.head
+        pending: list[bytes] = []             # pieces of the unfinished line, joined once it ends
+        waiting = 0                           # their length
+        longest = max(BLOCK, LINE_BYTES_PER_INPUT * self.graph.n)
         first = True
         while True:
-            raw = self.stream.read(BLOCK)
-            eof = not raw
-            raw, pending = pending + raw, b""
-            if not eof:                       # keep the unfinished last line for the next block
-                cut = raw.rfind(b"\n") + 1
-                raw, pending = raw[:cut], raw[cut:]
-                if not raw:
-                    pending = raw + pending
-                    continue
+            read = self.stream.read(BLOCK)
+            if first and not pending:
+                read = self.head + read
+            eof = not read
+            end = read.find(b"\n")
+            if waiting + (len(read) if end < 0 else end) > longest:
+                raise self._too_long(line_no + 1, longest, b"\0" in read)
+            if end < 0 and not eof:           # the line goes on: keep its pieces
+                pending.append(read)
+                waiting += len(read)
+                continue
+            cut = len(read) if eof else read.rfind(b"\n") + 1      # keep the unfinished last line
+            raw = b"".join([*pending, read[:cut]])
+            pending, waiting = [read[cut:]], len(read) - cut
             self.done += len(raw)
             if raw:
                 try:
@@ -189,6 +200,12 @@ class Points:
                 line_no += text.count("\n")
             if eof:
                 return
+
+    def _too_long(self, line: int, longest: int, binary: bool) -> PointsError:
+        what = "is this a binary file? " if binary else ""
+        return PointsError(self.name, f"line {line}", f"the line is longer than {longest:,} bytes ({what}a line "
+                           f"holds one point: {self.graph.n} number{'s' if self.graph.n != 1 else ''} "
+                           "separated by commas or spaces)")
 
     def _header(self, text: str, line_no: int) -> tuple[str, int, list[int] | None, bool, bool]:
         """Find the first content line: a header of names, or data.  Returns the text

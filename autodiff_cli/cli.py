@@ -268,6 +268,18 @@ class Command(click.Command):
             click.echo(f"adjac: {err}", err=True)
             sys.exit(WRITE_FAILED)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """The command, with MemoryError turned into a message (exit 2: no complete result;
+        the fix is a smaller input).  The message is made after the except block, once the
+        traceback, and with it the arrays of the failed run, has been let go."""
+        try:
+            return super().invoke(ctx)
+        except MemoryError:
+            pass
+        raise OutOfMemory("out of memory: the input needs more memory than this machine has (README: Limits); "
+                          "give fewer outputs or inputs, --seed for one product J·v or vᵀ·J, or fewer points "
+                          "at a time; any output already written is incomplete")
+
 
 def _formula(word: str) -> bool:
     """Whether -oVALUE is rather an expression: VALUE has a character of a formula that file
@@ -329,6 +341,11 @@ def _interrupted(err: outfile.Interrupted) -> str:
                     else "output is incomplete")
     return f"interrupted{after}; " + "; ".join(told or ["output is incomplete"])
 
+class OutOfMemory(click.ClickException):
+    """MemoryError: nothing complete was computed; exit status 2."""
+
+    exit_code = 2
+
 
 @click.command(cls=Command, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
 @click.argument("expression")
@@ -385,7 +402,11 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         raise click.UsageError("EXPRESSION is -, but standard input is closed")
     if trace and fmt == "csv":
         raise click.UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
-    text = sys.stdin.read().removeprefix("\ufeff") if expression == "-" else expression   # a BOM from Notepad, Excel
+    text = sys.stdin.read(TEXT + 1) if expression == "-" else expression
+    if len(text) > TEXT:                    # adjac - < /dev/zero would read without end
+        raise click.BadParameter(f"standard input holds more than {TEXT:,} characters of expression (README: Limits)",
+                                 param_hint="'EXPRESSION'")
+    text = text.removeprefix("\ufeff")      # a BOM from Notepad, Excel
     try:
         graph = parse(text, order)
     except ParseError as err:
@@ -409,6 +430,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         if trace or graph_dot or graph_out or fmt == "latex" or symbolic or verify:
             raise click.UsageError("--trace, --graph, --graph-out, --symbolic, --check and latex work on points "
                                    "given with --at (or on formulas), not with --points or --format npy")
+        _check_size(graph, 1 if points_file else len(points), _mode(graph, mode, seed), seed, fmt, False, False)
         _batch(graph, points, points_file, _mode(graph, mode, seed), seed, fmt, output, digits, unicode)
         return
     picture = _picture_format(graph_dot, graph_out, fmt)
@@ -421,6 +443,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
             raise click.UsageError("csv holds numbers: add --at with values for " + listing(graph.inputs)
                                    + ", or use --format json for formulas")
         chosen = _mode(graph, mode, seed)
+        _check_size(graph, 1, chosen, seed, fmt, trace, True)
         if picture:
             _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture)
         if graph_dot:
@@ -433,6 +456,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         sys.exit(1 if not_finite else 0)
     X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
     chosen = _mode(graph, mode, seed)
+    _check_size(graph, len(X), chosen, seed, fmt, trace, False)
     from .report import compute
 
     report = compute(graph, X, chosen, seed, sweeps=trace)       # per-pass records only for a trace
@@ -541,6 +565,50 @@ def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, m
         click.echo(f"adjac: warning: {summary.unexplained} more points have non-finite results", err=True)
     if summary.bad_points:
         sys.exit(1)
+
+
+TEXT = 16_000_000       # characters of expression on standard input (1 MB takes about 5 s)
+WRITTEN = 1_000_000     # numbers in json, jsonl, csv or npz (per point with --points: it reads in chunks)
+SHOWN = 100_000         # numbers in a table or LaTeX, or formulas
+
+
+def _check_size(graph: Graph, N: int, mode: str, seed: Sequence[float] | None, fmt: str, trace: bool,
+                symbolic: bool) -> None:
+    """Refuse, before anything is computed, a result too big to hold or to read (exit 2).
+
+    Each point's J is built whole (all of them with --at), json and npz also hold the
+    m × n sparsity pattern, and a trace holds every tangent or adjoint it carries; none
+    may pass the bound.  The bounds are in README, Limits.
+    """
+    from .ad import choose_mode
+
+    chosen = choose_mode(graph, mode)
+    m, n = graph.m, graph.n
+    each = m * n if seed is None else (m if chosen == "forward" else n)
+    pattern = m * n if fmt in ("json", "npy") else 0
+    count = max(N * (each + (graph.carried(chosen) if trace else 0)), pattern)
+    limit = SHOWN if symbolic or fmt in ("table", "latex") else WRITTEN
+    if count <= limit:
+        return
+    ways = []
+    if seed is None and m * n > 1:
+        ways.append("--seed v for J·v (forward) or vᵀ·J (reverse) alone")
+    if pattern > limit:
+        ways.append(f"--format csv or jsonl (json and npz also hold the {m:,} × {n:,} sparsity pattern)")
+    if N > 1:
+        ways.append("fewer --at points, or --points FILE (read and written a chunk at a time)")
+    if trace:
+        ways.append("leave out --trace")
+    if symbolic:
+        if m * n <= WRITTEN:
+            ways.append("--at with values for numbers")
+    elif limit == SHOWN:
+        ways.append(f"--format csv, json or npy (up to {WRITTEN:,} numbers)")
+    what = "formulas" if symbolic else "numbers"
+    raise click.UsageError(
+        f"the result would hold {count:,} {what} (J is {m:,} × {n:,}{f' at each of {N:,} points' if N > 1 else ''}), "
+        f"more than the {limit:,} adjac {'shows' if limit == SHOWN else 'writes'} at once (README: Limits); "
+        f"{'; or '.join(ways) or 'use fewer outputs or inputs'}")
 
 
 def _check_usage(graph: Graph, points: Sequence[PointSpec], seed: Any, fmt: str, symbolic: bool,
@@ -766,6 +834,11 @@ def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, u
         raise Unavailable("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
     for _, _, message in report.problems:
         click.echo(f"adjac: warning: {message}", err=True)
+    if report.budget.skipped:
+        skipped = report.budget.skipped
+        click.echo(f"adjac: note: simplifying took too long (over {symbolic.FORMULA_SECONDS:g} s for a formula or "
+                   f"{report.budget.seconds:g} s in all), so {skipped} formula{'s are' if skipped > 1 else ' is'} "
+                   "shown as the sweeps made them: correct, not simplified", err=True)
     return bool(report.problems)
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
+import numpy as np
+
 from .primitives import PRIMITIVES
 
 
@@ -77,37 +79,96 @@ class Graph:
         return snippet(self.text, start, end, limit)
 
     @cached_property
-    def depends(self) -> tuple[int, ...]:
-        """For each w_i, the set of inputs it depends on, as a bitmask (bit j: x_j)."""
-        masks = [1 << j for j in range(self.n)]
-        for op in self.tape:
-            mask = 0
-            for a in op.args:
-                if not isinstance(a, Const):
-                    mask |= masks[a]
-            masks.append(mask)
-        return tuple(masks)
+    def _forward_closure(self) -> tuple[int, tuple[np.ndarray, ...]]:
+        """One sweep in tape order over D_i = {j : w_i depends on x_j}: Σ_i |D_i|, and D
+        of each output as sorted indices.
+
+        Only the sets of nodes that are still to be used are kept, and a set whose node is
+        used for the last time is taken over by its user (the smaller ones are merged into
+        the largest), so memory holds the live sets, not one n-bit mask per node.
+        """
+        n, last = self.n, self._last_use()
+        wanted: dict[int, np.ndarray] = {}          # node -> D of that node, for the outputs
+        for out in self.outputs:
+            if not isinstance(out, Const) and out < n:
+                wanted[out] = np.array([out], dtype=np.intp)
+        outputs = {out for out in self.outputs if not isinstance(out, Const)}
+        live: dict[int, set[int]] = {}
+        total = n                                   # each input depends on itself
+        for i, op in enumerate(self.tape, start=n):
+            args = dict.fromkeys(a for a in op.args if not isinstance(a, Const))
+            dying = sorted((live.pop(a) for a in args if a >= n and last[a] == i), key=len)
+            deps = dying.pop() if dying else set()
+            for other in dying:
+                deps |= other
+            for a in args:
+                if a < n:
+                    deps.add(a)
+                elif a in live:
+                    deps |= live[a]
+            total += len(deps)
+            if i in outputs:
+                wanted[i] = np.array(sorted(deps), dtype=np.intp)
+            if last[i] > i:
+                live[i] = deps
+        empty = np.zeros(0, dtype=np.intp)
+        return total, tuple(empty if isinstance(out, Const) else wanted[out] for out in self.outputs)
 
     @cached_property
-    def reaches(self) -> tuple[int, ...]:
-        """For each w_i, the outputs that depend on it, as a bitmask (bit k: y_k)."""
-        masks = [0] * len(self)
+    def _reverse_closure(self) -> int:
+        """Σ_i |R_i| with R_i = {k : y_k depends on w_i}, by one sweep backwards; a node's
+        set is handed on to its arguments and then dropped."""
+        n = self.n
+        live: dict[int, set[int]] = {}
         for k, out in enumerate(self.outputs):
             if not isinstance(out, Const):
-                masks[out] |= 1 << k
-        for i in range(len(self) - 1, self.n - 1, -1):
-            for a in self.tape[i - self.n].args:
+                live.setdefault(out, set()).add(k)
+        total = 0
+        for i in range(len(self) - 1, n - 1, -1):
+            reach = live.pop(i, None)
+            if not reach:
+                continue
+            total += len(reach)
+            args = list(dict.fromkeys(a for a in self.tape[i - n].args if not isinstance(a, Const)))
+            for a in args[:-1]:                     # copies for all but one argument
+                if a in live:
+                    live[a] |= reach
+                else:
+                    live[a] = set(reach)
+            if args:                                # the last one takes this set over
+                a = args[-1]
+                if a in live:
+                    small, reach = sorted((live[a], reach), key=len)
+                    reach |= small
+                live[a] = reach
+        return total + sum(len(live.get(j, ())) for j in range(n))
+
+    def _last_use(self) -> list[int]:
+        """For each w_i, the position in w of its last user (-1 if none)."""
+        last = [-1] * len(self)
+        for i, op in enumerate(self.tape, start=self.n):
+            for a in op.args:
                 if not isinstance(a, Const):
-                    masks[a] |= masks[i]
-        return tuple(masks)
+                    last[a] = i
+        return last
+
+    def pattern(self) -> tuple[np.ndarray, ...]:
+        """For each output y_k, the sorted indices j of the inputs it depends on: the
+        entries of row k of J that can be nonzero."""
+        return self._forward_closure[1]
+
+    def carried(self, mode: str) -> int:
+        """Tangents (forward) or adjoints (reverse) the full set of passes carries: pass j
+        carries ẇ_i for every w_i that depends on x_j, pass k carries w̄_i for every w_i
+        that y_k depends on.  Structural zeros are not carried."""
+        return self._forward_closure[0] if mode == "forward" else self._reverse_closure
 
     def sparsity(self) -> list[list[bool]]:
         """Which entries of J can be nonzero: J[k][j] is True when y_k depends on x_j."""
-        rows = []
-        for out in self.outputs:
-            mask = 0 if isinstance(out, Const) else self.depends[out]
-            rows.append([bool(mask >> j & 1) for j in range(self.n)])
-        return rows
+        rows = np.zeros((self.m, self.n), dtype=bool)
+        for k, columns in enumerate(self.pattern()):
+            rows[k, columns] = True
+        return rows.tolist()
 
     def __str__(self) -> str:
         lines = [f"w{i + 1} = {self.definition(i)}" for i in range(len(self))]

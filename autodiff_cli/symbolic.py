@@ -25,6 +25,9 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +43,9 @@ from .report import passes_text
 
 INSTALL = "pip install 'adjac[symbolic]'"
 SIMPLIFY_LIMIT = 400      # count_ops above which a formula is left as the sweep made it
+SIMPLIFY_SECONDS = 5.0    # SymPy's simplify per run, in all; past it formulas stay as the sweeps made them
+FORMULA_SECONDS = 2.0     # ... and per formula, so that one slow formula leaves time for the others
+NESTING_LIMIT = 6         # functions of functions deeper than this are not simplified where no timer can stop SymPy
 EXACT_POWER_LIMIT = 64    # a power of numbers with a larger exponent is taken in doubles, as adjac does
 
 
@@ -208,6 +214,7 @@ class SymbolicReport:
     product: list[Any] | None = None               # J·v (m) or vᵀ·J (n), simplified
     edges: list[ad.Edge] = field(default_factory=list)
     problems: list[tuple[str, str, str]] = field(default_factory=list)   # (kind, expression, message)
+    budget: Budget = field(default_factory=lambda: Budget())              # time left to simplify
 
     @property
     def n_passes(self) -> int:
@@ -253,7 +260,7 @@ def compute(graph: Graph, mode: str = "auto", seed: Sequence[float] | None = Non
     y = [constant(graph, out) if isinstance(out, Const) else w[out] for out in graph.outputs]
     report = SymbolicReport(graph, chosen, w, y, passes, seed=None if seed is None else tuple(seed), edges=edges)
     refs = graph.outputs if chosen == "forward" else range(graph.n)
-    columns = [[simplify(c) for c in gather(p.derivatives, refs)] for p in passes]
+    columns = [[simplify(c, report.budget) for c in gather(p.derivatives, refs)] for p in passes]
     if seed is not None:
         report.product = columns[0]
     elif chosen == "forward":
@@ -288,9 +295,88 @@ def _problems(report: SymbolicReport) -> list[tuple[str, str, str]]:
     return found
 
 
+class Budget:
+    """The time one run may spend in SymPy's simplify (which is exponential on some small
+    inputs: sin(sin(...(x)...)) 15 deep took minutes).  ``skipped`` counts the formulas
+    left as the sweeps made them: correct, only not simplified."""
+
+    def __init__(self, seconds: float = SIMPLIFY_SECONDS):
+        self.seconds, self.deadline, self.skipped = seconds, time.monotonic() + seconds, 0
+
+    def left(self) -> float:
+        return min(FORMULA_SECONDS, self.deadline - time.monotonic())
+
+
+class _OutOfTime(BaseException):
+    """Raised by the alarm inside SymPy; a BaseException, so that no ``except Exception`` in
+    SymPy swallows it (as for KeyboardInterrupt, which SymPy survives the same way)."""
+
+
+def simplify(expr: Any, budget: Budget | None = None) -> Any:
+    """SymPy's simplification, kept only if it stays in adjac's language and is not longer;
+    within ``budget`` (None: no limit), else expr itself, counted in ``budget.skipped``.
+
+    The time is checked between formulas, and a timer (SIGALRM, the way SymPy's own test
+    runner stops a test) ends a formula that runs past it.  Where there is no such timer
+    (another thread, Windows), deeply nested functions are left alone instead.
+    """
+    if budget is None or expr.is_Atom:
+        return _simplify(expr)
+    left = budget.left()
+    timer = _timer_free()
+    if left <= 0 or (not timer and _nesting(expr) > NESTING_LIMIT):
+        budget.skipped += 1
+        return expr
+    if not timer:
+        return _simplify(expr)
+    tidy = _within(left, _simplify, expr)
+    if tidy is None:
+        budget.skipped += 1
+        return expr
+    return tidy
+
+
+def _timer_free() -> bool:
+    """Whether SIGALRM may be used here: the main thread, and no timer of someone else's running."""
+    return (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+            and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+
+
+def _within(seconds: float, f: Callable[[Any], Any], expr: Any) -> Any:
+    """f(expr), or None if it is still running after ``seconds``."""
+    armed = [True]
+
+    def out_of_time(signum: int, frame: Any) -> None:
+        if armed[0]:                  # a late signal after f returned is ignored
+            raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, out_of_time)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)      # one shot
+        result = f(expr)
+        armed[0] = False
+        return result
+    except _OutOfTime:
+        return None
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _nesting(expr: Any) -> int:
+    """How deeply functions are applied to functions in expr: sin(cos(x))·x is 2."""
+    depth, stack = 0, [(expr, 0)]
+    while stack:
+        node, d = stack.pop()
+        d += isinstance(node, sympy_module().Function)
+        depth = max(depth, d)
+        stack.extend((a, d) for a in node.args)
+    return depth
+
+
 @functools.lru_cache(maxsize=4096)
-def simplify(expr: Any) -> Any:
-    """SymPy's simplification, kept only if it stays in adjac's language and is not longer."""
+def _simplify(expr: Any) -> Any:
     sp = sympy_module()
     size = sp.count_ops(expr)
     if size > SIMPLIFY_LIMIT:
@@ -299,7 +385,7 @@ def simplify(expr: Any) -> Any:
     if _keeps_meaning(tidy, expr) and sp.count_ops(tidy) <= size:
         return tidy
     if expr.is_Add:                   # e.g. a Piecewise for sign(x)^2 in one term: tidy the others
-        tidy = sp.Add(*map(simplify, expr.args))
+        tidy = sp.Add(*map(_simplify, expr.args))
         if _keeps_meaning(tidy, expr) and sp.count_ops(tidy) <= size:
             return tidy
     return expr
@@ -491,7 +577,7 @@ def trace(report: SymbolicReport) -> Any:
 
     sp = sympy_module()
     cs = [c for _, _, c in report.edges]
-    derivatives = [[None if v is None else simplify(v) for v in p.derivatives] for p in report.passes]
+    derivatives = [[None if v is None else simplify(v, report.budget) for v in p.derivatives] for p in report.passes]
     seeds = [tuple(float(v) for v in p.seed) for p in report.passes]
     return tracing.assemble(report.graph, report.mode, (), tuple(report.w), report.edges, cs, seeds, derivatives,
                             report.seed is None, zero=sp.Integer(0))

@@ -176,6 +176,27 @@ def test_not_utf8(tmp_path):
 
 
 # --- output ------------------------------------------------------------------------------
+@pytest.mark.parametrize("end", ["\n", ""])
+def test_a_line_too_long_stops_after_the_rows_before_it(end, tmp_path, small_chunks):
+    """Blocks of 16 bytes: a line may have max(BLOCK, 64 bytes per input) = 128 bytes."""
+    path = tmp_path / "p.csv"
+    path.write_text("1,2\n" + "3," + " " * 125 + "4\n" + "5," + "6" * 1000 + end)
+    result = run(["x*y", "--points", str(path), "--format", "csv"])
+    assert result.exit_code == 2
+    assert result.stdout.splitlines()[1:] == ["1.0,2.0,2.0,2.0,1.0", "3.0,4.0,12.0,4.0,3.0"]
+    assert "p.csv, line 3: the line is longer than 128 bytes (a line holds one point: 2 numbers" in result.stderr
+    assert "binary" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_points_from_dev_zero_end_at_once():
+    """Before: read without end (1.3 GB after 30 s)."""
+    done = subprocess.run([sys.executable, "-m", "autodiff_cli", "x+y", "--points", "/dev/zero"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "/dev/zero, line 1: the line is longer than 4,194,304 bytes (is this a binary file?" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_npz_holds_points_values_and_jacobian(tmp_path, small_chunks):
     X = np.random.default_rng(2).uniform(-1, 1, (11, 3))
     np.save(tmp_path / "p.npy", X)

@@ -8,12 +8,18 @@ as a hang guard and its peak memory is checked afterwards.
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
+import threading
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autodiff_cli import jacobian, parse
 from autodiff_cli.check import check
@@ -32,6 +38,19 @@ def run_process(args, stdin_text, timeout=300):
     done = subprocess.run([sys.executable, "-m", "autodiff_cli", *args], input=stdin_text, capture_output=True,
                           text=True, timeout=timeout, env=env)
     return done.returncode, done.stdout, done.stderr
+
+
+def run_measured(args, stdin_text, timeout=300):
+    """Like run_process, plus the command's own peak memory in MB (a fresh parent measures it,
+    so earlier subprocesses of the test run do not count)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    parent = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+              "sys.stderr.write('\\npeak %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+              "sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", parent, sys.executable, "-m", "autodiff_cli", *args],
+                          input=stdin_text, capture_output=True, text=True, timeout=timeout, env=env)
+    err, _, peak = done.stderr.rstrip("\n").rpartition("\npeak ")
+    return done.returncode, done.stdout, err, int(peak) / 1024
 
 
 def children_peak_mb():
@@ -164,3 +183,244 @@ def test_many_bad_points_are_diagnosed_up_to_a_bound():
     assert result.exit_code == 1
     assert result.stderr.count("log needs argument > 0") == 10
     assert "40 more points have non-finite results" in result.stderr
+
+
+# --- bounded memory on small inputs (issue 11, item 8) ------------------------------------
+def _closure_by_bitmasks(graph):
+    """The reference: an n-bit mask per node, forwards (inputs) and backwards (outputs)."""
+    from autodiff_cli.graph import Const
+
+    depends = [1 << j for j in range(graph.n)]
+    for op in graph.tape:
+        mask = 0
+        for a in op.args:
+            if not isinstance(a, Const):
+                mask |= depends[a]
+        depends.append(mask)
+    reaches = [0] * len(graph)
+    for k, out in enumerate(graph.outputs):
+        if not isinstance(out, Const):
+            reaches[out] |= 1 << k
+    for i in range(len(graph) - 1, graph.n - 1, -1):
+        for a in graph.tape[i - graph.n].args:
+            if not isinstance(a, Const):
+                reaches[a] |= reaches[i]
+    pattern = [[j for j in range(graph.n) if not isinstance(out, Const) and depends[out] >> j & 1]
+               for out in graph.outputs]
+    return pattern, sum(bin(d).count("1") for d in depends), sum(bin(r).count("1") for r in reaches)
+
+
+_leaves = st.sampled_from(["x1", "x2", "x3", "x4", "x5", "x6", "2", "x1*x2", "sin(x3)"])
+_exprs = st.recursive(_leaves, lambda e: st.builds("({} {} {})".format, e, st.sampled_from("+-*/"), e)
+                      | st.builds("{}({})".format, st.sampled_from(["sin", "exp", "sqrt"]), e), max_leaves=16)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_exprs, min_size=1, max_size=5))
+def test_sparsity_and_work_agree_with_bitmasks(outputs):
+    """Shared subexpressions (the memo merges repeats), repeated outputs, constant outputs."""
+    graph = parse(", ".join(outputs), ["x1", "x2", "x3", "x4", "x5", "x6"])
+    pattern, forward, reverse = _closure_by_bitmasks(graph)
+    assert [list(p) for p in graph.pattern()] == pattern
+    assert graph.sparsity() == [[j in p for j in range(graph.n)] for p in pattern]
+    assert graph.carried("forward") == forward
+    assert graph.carried("reverse") == reverse
+
+
+def test_sparsity_and_work_take_memory_linear_in_the_text():
+    """n-bit masks per node took n²/16 bytes for sum(x_j^2) (the squares all come first)."""
+    n = 20_000
+    graph = parse(" + ".join(f"x{j}^2" for j in range(n)) + ", x0*x1")
+    tracemalloc.start()
+    try:
+        assert graph.carried("forward") == 2 * n + (n * (n + 1) // 2 - 1) + 2   # x_j and x_j^2; the sums; x0*x1
+        assert graph.carried("reverse") == (3 * n - 1) + 3
+        assert [len(p) for p in graph.pattern()] == [n, 2]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, peak                     # bitmasks: 25 MB
+
+
+@pytest.mark.slow
+def test_sum_of_100000_inputs_in_json_stays_small(tmp_path):
+    """1.5 GB before (a 12.5 KB mask per node); the text is 0.9 MB."""
+    n = 100_000
+    points = tmp_path / "x.csv"
+    points.write_text(",".join(["1"] * n) + "\n")
+    code, out, err, peak = run_measured(["-", "--points", str(points), "--format", "json"],
+                                        "+".join(f"x{j}^2" for j in range(n)), timeout=120)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["results"][0]["jacobian"] == [[2.0] * n]
+    assert peak < 600, peak                           # 310 MB after
+
+
+def _bidiagonal(m):
+    """m outputs x_k - x_{k+1} and x_{m-1}: m inputs, a J of m² entries with 2m - 1 nonzero."""
+    return ", ".join(f"x{k}-x{k + 1}" for k in range(m - 1)) + f", x{m - 1}"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--format", "npy", "-o", "{tmp}/J.npz"], "100,000,000 numbers (J is 10,000 × 10,000), more than the "
+                                                   "1,000,000 adjac writes at once"),
+        (["--format", "json"], "--seed v for J·v (forward) or vᵀ·J (reverse) alone; or --format csv or jsonl"),
+        (["--format", "table"], "more than the 100,000 adjac shows at once"),
+        ([], "100,000,000 formulas"),                    # no point: formulas
+    ],
+)
+def test_a_jacobian_too_big_is_refused_before_anything_is_computed(args, says, tmp_path):
+    """117 KB of text; before: a MemoryError after 37 s, or 900 MB of zeros in the npz."""
+    points = tmp_path / "x.csv"
+    points.write_text(",".join(["1"] * 10_000) + "\n")
+    where = ["--points", str(points)] if args else []
+    code, out, err, peak = run_measured(["-", *where, *[a.format(tmp=tmp_path) for a in args]], _bidiagonal(10_000),
+                                        timeout=60)
+    assert code == 2, err
+    assert " ".join(err.split()).count(says) == 1, err
+    assert out == "" and "Traceback" not in err and not (tmp_path / "J.npz").exists()
+    assert peak < 200, peak
+
+
+def test_a_seed_is_the_way_out_where_the_pattern_is_not_written(tmp_path):
+    points = tmp_path / "x.csv"
+    points.write_text(",".join(["1"] * 10_000) + "\n" + ",".join(["2"] * 10_000) + "\n")
+    seed = ",".join(["1"] * 10_000)
+    result = run("-", "--points", str(points), "--seed", seed, "--mode", "forward", "--format", "csv",
+                 input=_bidiagonal(10_000))
+    assert result.exit_code == 0, result.stderr
+    rows = result.stdout.splitlines()[1:]
+    assert [row.split(",")[-10_000:] == ["0.0"] * 9_999 + ["1.0"] for row in rows] == [True, True]   # J·1
+    result = run("-", "--points", str(points), "--seed", seed, "--mode", "forward", "--format", "json",
+                 input=_bidiagonal(10_000))
+    assert result.exit_code == 2
+    assert "--format csv or jsonl (json and npz also hold the 10,000 × 10,000 sparsity pattern)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "code"),
+    [
+        ("x*y, x+y, x-y", ["--at", "1,2"], 0),                          # 6 numbers in a table
+        ("x*y, x+y, x-y, x", ["--at", "1,2"], 2),                       # 8
+        ("x*y, x+y, x-y, x", ["--at", "1,2", "--seed", "1,0"], 0),      # J·v: 4
+        ("x*y, x+y, x-y", ["--at", "1,2", "--at", "3,4", "--format", "csv"], 0),               # 12
+        ("x*y, x+y, x-y", ["--at", "1,2", "--at", "3,4", "--at", "5,6", "--format", "csv"], 2),  # 18
+        ("x*y, x+y, x-y", ["--at", "1,2", "--at", "3,4", "--format", "npy", "-o", "{tmp}/J.npz"], 0),
+        ("x*y, x+y, x-y", ["--at", "1,2", "--at", "3,4", "--at", "5,6", "--format", "npy", "-o", "{tmp}/J.npz"], 2),
+        ("x*y, x+y, x-y, x", ["--at", "1,2", "--trace", "--format", "json"], 2),   # 8 + 10 carried
+        ("x*y, x+y, x-y", [], 0),                                       # 6 formulas
+        ("x*y, x+y, x-y, x", [], 2),
+    ],
+)
+def test_size_bounds_at_the_boundary(text, args, code, monkeypatch, tmp_path):
+    from autodiff_cli import cli
+
+    monkeypatch.setattr(cli, "SHOWN", 6)
+    monkeypatch.setattr(cli, "WRITTEN", 12)
+    result = run(text, *[a.format(tmp=tmp_path) for a in args])
+    assert result.exit_code == code, result.stderr
+    assert ("more than the" in result.stderr) == (code == 2)
+
+
+@pytest.mark.slow
+def test_points_with_a_big_jacobian_are_read_a_few_at_a_time(tmp_path):
+    """50 points of a 1000 × 1000 J: chunks of at least 256 points took 820 MB."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (50, 1000))
+    np.save(tmp_path / "x.npy", X)
+    code, _, err, peak = run_measured(["-", "--points", str(tmp_path / "x.npy"), "--format", "npy",
+                                       "-o", str(tmp_path / "J.npz")], _bidiagonal(1000), timeout=120)
+    assert code == 0, err
+    with np.load(tmp_path / "J.npz") as saved:
+        J = saved["jacobian"]
+    expected = np.eye(1000) - np.eye(1000, k=1)
+    assert J.shape == (50, 1000, 1000) and (J == expected).all()
+    assert peak < 300, peak                           # 106 MB
+
+
+# --- simplification within a time budget -------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["sin(" * 15 + "x" + ")" * 15,           # 76 bytes; each ran > 100 s
+                                  "tan(" * 12 + "x" + ")" * 12,
+                                  "abs(" * 8 + "x-1" + ")-1" * 8])
+def test_symbolic_mode_on_small_pathological_inputs_ends_with_a_correct_formula(text):
+    code, out, err = run_process([text, "--format", "json"], "", timeout=30)
+    assert code == 0, err
+    assert "adjac: note: simplifying took too long" in err and "correct, not simplified" in err
+    formula = json.loads(out)["results"][0]["jacobian"][0][0]
+    x = 0.3
+    numeric = jacobian(parse(text), [x])[1][0, 0]
+    assert jacobian(parse(formula, ["x"]), [x])[0][0] == pytest.approx(numeric, rel=1e-12)
+
+
+def test_simplify_is_stopped_at_its_time_and_not_cached_unsimplified(monkeypatch):
+    sp = pytest.importorskip("sympy")
+    from autodiff_cli import symbolic
+
+    x = sp.Symbol("x")
+    e, d = x, sp.Integer(1)
+    for _ in range(9):                            # d/dx of sin nested 9 deep: simplify takes about 2 s
+        d, e = d * sp.cos(e), sp.sin(e)
+    y = sp.Symbol("y")
+    sp.simplify(sp.sin(y) ** 2 + sp.cos(y) ** 2)      # SymPy's first simplify loads its rules
+    monkeypatch.setattr(symbolic, "FORMULA_SECONDS", 0.3)
+    budget = symbolic.Budget(seconds=1.5)
+    start = time.monotonic()
+    assert symbolic.simplify(d, budget) is d
+    assert time.monotonic() - start < 1.0 and budget.skipped == 1
+    assert symbolic.simplify(sp.sin(x) ** 2 + sp.cos(x) ** 2, budget) == 1      # the next one still gets its time
+    assert symbolic.simplify(d + 1, symbolic.Budget(seconds=0.0)) == d + 1       # none left: as it was
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
+
+
+def test_without_a_timer_deep_nesting_is_not_simplified():
+    """In another thread SIGALRM cannot stop SymPy: functions nested deeper than the limit stay as they are."""
+    sp = pytest.importorskip("sympy")
+    from autodiff_cli import symbolic
+
+    x = sp.Symbol("x")
+    deep, shallow = x, sp.sin(x) ** 2 + sp.cos(x) ** 2
+    for _ in range(symbolic.NESTING_LIMIT + 1):
+        deep = sp.sin(deep)
+    budget = symbolic.Budget()
+    found = []
+    worker = threading.Thread(target=lambda: found.extend([symbolic.simplify(deep * deep.diff(x), budget),
+                                                            symbolic.simplify(shallow, budget)]))
+    worker.start()
+    worker.join(timeout=30)
+    assert found == [deep * deep.diff(x), 1] and budget.skipped == 1
+
+
+# --- MemoryError ---------------------------------------------------------------------------
+def _out_of_memory(*args, **kwargs):
+    raise MemoryError
+
+
+@pytest.mark.parametrize(
+    ("where", "args"),
+    [
+        ("autodiff_cli.report.compute", ["x*y", "--at", "1,2", "--format", "json"]),
+        ("autodiff_cli.batch.run", ["x*y", "--at", "1,2", "--format", "npy", "-o", "{tmp}/J.npz"]),
+        ("autodiff_cli.symbolic.compute", ["x*y"]),
+        ("autodiff_cli.cli.parse", ["x*y", "--at", "1,2"]),
+    ],
+)
+def test_memory_error_is_a_message_not_a_traceback(where, args, monkeypatch, tmp_path):
+    monkeypatch.setattr(where, _out_of_memory)
+    result = run(*[a.format(tmp=tmp_path) for a in args])
+    assert result.exit_code == 2, result.exception
+    assert result.stderr.startswith("Error: out of memory: the input needs more memory than this machine has")
+    assert "--seed" in result.stderr and result.stderr.count("\n") == 1
+    assert not isinstance(result.exception, MemoryError)
+
+
+def test_an_expression_from_dev_zero_is_refused_without_reading_on():
+    with open("/dev/zero", "rb") as zero:
+        done = subprocess.run([sys.executable, "-m", "autodiff_cli", "-", "--at", "1"], stdin=zero,
+                              capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "standard input holds more than 16,000,000 characters of expression" in done.stderr
+    assert "Traceback" not in done.stderr
