@@ -8,10 +8,10 @@ The pipeline is parse → Graph (a Wengert list) → linearize → forward or re
 sweeps → render; see the modules of the same names.
 """
 
-from .ad import differentiate, evaluate, jacobian, jvp, linearize, sweeps, vjp
+from .core.ad import differentiate, evaluate, jacobian, jvp, linearize, sweeps, vjp
+from .core.graph import Const, Graph, Op
+from .core.parse import parse
 from .errors import AdjacError, ParseError
-from .graph import Const, Graph, Op
-from .parse import parse
 from .report import Report, compute
 
 __version__ = "0.1.0"

@@ -31,11 +31,12 @@ from typing import IO, Any
 
 import numpy as np
 
-from . import ad, decimals
+from . import decimals
+from .core import ad
+from .core.graph import Graph, listing
+from .core.parse import DECIMAL, NAME
 from .errors import AdjacError
-from .graph import Graph, listing
 from .outfile import Interrupted, WriteError
-from .parse import DECIMAL, NAME
 from .report import Problem, Report, compute
 
 NPY_MAGIC = b"\x93NUMPY"

@@ -56,9 +56,9 @@ from typing import Any
 
 import numpy as np
 
-from . import ad
-from .graph import Const, Graph, format_number
-from .primitives import PRIMITIVES
+from .core import ad
+from .core.graph import Const, Graph, format_number
+from .core.primitives import PRIMITIVES
 from .report import point_text
 
 EPS = float(np.finfo(float).eps)

@@ -21,9 +21,9 @@ from typing import Any, NamedTuple
 import click
 
 from . import __version__, decimals, outfile
+from .core.graph import Graph, listing
+from .core.parse import DECIMAL, NAME, parse
 from .errors import AdjacError, ParseError
-from .graph import Graph, listing
-from .parse import DECIMAL, NAME, parse
 
 EXAMPLES = """\b
 Examples:
@@ -520,7 +520,7 @@ def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, m
     import numpy as np
 
     from . import batch
-    from .ad import choose_mode
+    from .core.ad import choose_mode
 
     chosen = choose_mode(graph, mode)
     size = batch.chunk_size(graph, chosen, seed is not None)
@@ -580,7 +580,7 @@ def _check_size(graph: Graph, N: int, mode: str, seed: Sequence[float] | None, f
     m × n sparsity pattern, and a trace holds every tangent or adjoint it carries; none
     may pass the bound.  The bounds are in README, Limits.
     """
-    from .ad import choose_mode
+    from .core.ad import choose_mode
 
     chosen = choose_mode(graph, mode)
     m, n = graph.m, graph.n

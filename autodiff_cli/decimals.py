@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .parse import DECIMAL
+from .core.parse import DECIMAL
 
 # typographic minus signs that word processors and some keyboards produce instead of '-'
 MINUS_SIGNS = str.maketrans(dict.fromkeys("\u2212\u2012\u2013\u2014\u2010\u2011\ufe63\uff0d", "-"))

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from . import ad
-from .graph import Const, Graph, format_number
-from .primitives import PRIMITIVES
+from .core import ad
+from .core.graph import Const, Graph, format_number
+from .core.primitives import PRIMITIVES
 from .render import ascii_math
 from .report import point_text
 from .trace import _partial_rule as partial_rule  # the rule text is built once, in trace.py

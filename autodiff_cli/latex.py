@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .graph import Const, Graph, format_number
+from .core.graph import Const, Graph, format_number
 from .report import Report
 
 PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"

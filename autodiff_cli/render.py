@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .graph import Graph, format_number
+from .core.graph import Graph, format_number
 from .report import Problem, Report, point_text
 
 if TYPE_CHECKING:

@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from . import ad
+from .core import ad
+from .core.graph import Const, Graph, format_number
+from .core.parse import parse
+from .core.primitives import CONSTANTS, PRIMITIVES
 from .errors import AdjacError
-from .graph import Const, Graph, format_number
-from .parse import parse
-from .primitives import CONSTANTS, PRIMITIVES
 from .report import passes_text
 
 INSTALL = "pip install 'adjac[symbolic]'"

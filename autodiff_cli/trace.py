@@ -54,9 +54,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import ad
-from .graph import Const, Graph, format_number
-from .primitives import PRIMITIVES
+from .core import ad
+from .core.graph import Const, Graph, format_number
+from .core.primitives import PRIMITIVES
 from .report import Report, point_text
 
 

@@ -206,7 +206,7 @@ def startup(repeat: int) -> None:
 
 def deep_nesting(repeat: int) -> None:
     """sin(sin(...(x)...)) 10^5 deep: read by one parse (no recursion, no second parser); how long."""
-    from autodiff_cli.parse import parser
+    from autodiff_cli.core.parse import parser
 
     text = "sin(" * 100_000 + "x" + ")" * 100_000
     runs = max(1, repeat // 4)
@@ -328,7 +328,7 @@ def throughput(quick: bool, repeat: int) -> None:
 def cheap_gradient(quick: bool, repeat: int) -> None:
     """F3 alone against its gradient, both in adjac's engine and both in the same chunks
     (ad.chunk_size), so that the ratio is the sweeps' cost, not a difference in memory use."""
-    from autodiff_cli import ad
+    from autodiff_cli.core import ad
 
     N = 10**5 // (10 if quick else 1)
     graph = parse(f3(50))

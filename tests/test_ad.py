@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autodiff_cli import ad, compute, jacobian, jvp, parse, vjp
-from autodiff_cli.primitives import PRIMITIVES
+from autodiff_cli import compute, jacobian, jvp, parse, vjp
+from autodiff_cli.core import ad
+from autodiff_cli.core.primitives import PRIMITIVES
 
 MODES = ["forward", "reverse"]
 

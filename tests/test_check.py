@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from autodiff_cli import ad, parse
+from autodiff_cli import parse
 from autodiff_cli.check import ATOL, FAIL, OK, RTOL, STEP, UNVERIFIED, check
 from autodiff_cli.cli import main
-from autodiff_cli.primitives import PRIMITIVES
+from autodiff_cli.core import ad
+from autodiff_cli.core.primitives import PRIMITIVES
 
 WORKED = "x1*x2 + sin(x1), exp(x1-x2)"
 

@@ -679,7 +679,7 @@ def test_expressions_starting_with_a_minus_and_any_letter_are_computed_not_writt
     from hypothesis import assume, given, settings
     from hypothesis import strategies as st
 
-    from autodiff_cli.parse import parse as parse_expression
+    from autodiff_cli.core.parse import parse as parse_expression
 
     names = st.sampled_from(["o", "omega", "oy", "h", "hx", "V", "v", "x", "y", "o2"])
 

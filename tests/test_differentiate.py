@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autodiff_cli import ad, parse
+from autodiff_cli import parse
+from autodiff_cli.core import ad
 from autodiff_cli.report import compute
 
 # Awkward on purpose: domain edges, kinks, zero factors, exponents that fold to 0 and 1.

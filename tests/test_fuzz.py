@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from autodiff_cli import AdjacError, jacobian, linearize, parse
 from autodiff_cli.check import check
 from autodiff_cli.cli import main
-from autodiff_cli.primitives import FUNCTIONS
+from autodiff_cli.core.primitives import FUNCTIONS
 
 SCALE = float(os.environ.get("ADJAC_FUZZ_SCALE", "1"))    # e.g. 20 for a long local hunt; CI runs 1
 FAST = settings(max_examples=int(150 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow])

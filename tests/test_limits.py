@@ -188,7 +188,7 @@ def test_many_bad_points_are_diagnosed_up_to_a_bound():
 # --- bounded memory on small inputs (issue 11, item 8) ------------------------------------
 def _closure_by_bitmasks(graph):
     """The reference: an n-bit mask per node, forwards (inputs) and backwards (outputs)."""
-    from autodiff_cli.graph import Const
+    from autodiff_cli.core.graph import Const
 
     depends = [1 << j for j in range(graph.n)]
     for op in graph.tape:

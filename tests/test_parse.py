@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodiff_cli import Const, ParseError, jacobian, parse
-from autodiff_cli.parse import parser
+from autodiff_cli.core.parse import parser
 
 
 def wengert(text, inputs=None):

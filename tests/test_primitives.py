@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from autodiff_cli import jacobian, parse
-from autodiff_cli.primitives import FUNCTIONS, OPERATORS, PRIMITIVES
+from autodiff_cli.core.primitives import FUNCTIONS, OPERATORS, PRIMITIVES
 
 SAMPLES = [-2.5, -1.3, -0.7, -0.3, 0.4, 0.8, 1.2, 1.7, 3.0]   # no 0 and no ±1: kinks and domain edges
 H = 1e-5

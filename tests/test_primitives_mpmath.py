@@ -41,7 +41,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from autodiff_cli.primitives import PRIMITIVES
+from autodiff_cli.core.primitives import PRIMITIVES
 
 PREC = 256          # bits: 1 − a² at a = 1 − 2^-53 needs 106; ample for every formula here
 TOLERANCE = 4       # ulps of the true result

@@ -182,7 +182,7 @@ def lark_temp_cache_names(tmp_path, monkeypatch):
     and the symbolic parser used to pass)."""
     from lark import Lark
 
-    from autodiff_cli.parse import LARK_OPTIONS, grammar_text
+    from autodiff_cli.core.parse import LARK_OPTIONS, grammar_text
 
     where = tmp_path / "names"
     where.mkdir()
@@ -222,7 +222,7 @@ def test_no_pickle_planted_in_the_temporary_directory_is_loaded(tmp_path, monkey
 
 
 def test_a_cache_directory_others_can_write_is_not_used(tmp_path, monkeypatch):
-    from autodiff_cli.parse import _cache_file, grammar_text
+    from autodiff_cli.core.parse import _cache_file, grammar_text
 
     marker = tmp_path / "PWNED"
     folder = tmp_path / "xdg" / "adjac"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from autodiff_cli import jacobian, parse
 from autodiff_cli.cli import main
-from autodiff_cli.primitives import CONSTANTS, PRIMITIVES
+from autodiff_cli.core.primitives import CONSTANTS, PRIMITIVES
 
 sp = pytest.importorskip("sympy")
 from autodiff_cli import symbolic  # noqa: E402

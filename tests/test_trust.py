@@ -34,9 +34,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from autodiff_cli import ad, parse
+from autodiff_cli import parse
 from autodiff_cli.check import _absolute
 from autodiff_cli.cli import main
+from autodiff_cli.core import ad
 from autodiff_cli.report import compute
 
 EPS = 2.0**-52

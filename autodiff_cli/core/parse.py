@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ParseError
+from ..errors import ParseError
 from .graph import Arg, Const, Graph, Op, listing
 from .primitives import CONSTANTS, FUNCTIONS, PRIMITIVES
 
@@ -47,9 +47,9 @@ _BITS = struct.Struct("<d").pack      # a double's 8 bytes: tells -0.0 from 0.0,
 def grammar_text(name: str = "adjac.lark") -> str:
     """The grammar, from inside the wheel or from the source checkout (os.path: pathlib
     and importlib.resources would cost milliseconds of start-up)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    installed = os.path.join(here, "grammar", name)                    # inside a wheel
-    checkout = os.path.join(os.path.dirname(here), "grammar", name)    # source tree, editable install
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autodiff_cli/, above core/
+    installed = os.path.join(package, "grammar", name)                 # inside a wheel
+    checkout = os.path.join(os.path.dirname(package), "grammar", name) # source tree, editable install
     with open(installed if os.path.isfile(installed) else checkout, encoding="utf-8") as f:
         return f.read()
 
