@@ -308,7 +308,7 @@ def _reverse(graph: Graph, w: list[Any], edges: list[ad.Edge], N: int) -> tuple[
 
 def _absolute(graph: Graph, w: list[Any], edges: list[ad.Edge], N: int) -> np.ndarray:
     """|J|_abs: the Jacobian swept with |c| on every edge, the scale of its rounding error."""
-    positive = [(i, j, abs(c) if c.__class__ is float else np.abs(c)) for i, j, c in edges]   # 0.0 stays structural
+    positive = [(i, j, k, abs(c) if c.__class__ is float else np.abs(c)) for i, j, k, c in edges]   # 0.0 stays structural
     if graph.n <= graph.m:
         return _forward(graph, w, positive, N)
     return _reverse(graph, w, positive, N)[0]

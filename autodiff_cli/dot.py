@@ -125,24 +125,22 @@ def to_dot(graph: Graph, x: Sequence[float] | np.ndarray | None = None, mode: ad
 
 
 def _edges(graph: Graph, edges: list[ad.Edge] | None, number: Any, plain: Any) -> list[str]:
-    """One DOT edge per active argument, in tape order (the order of ad.linearize's edges)."""
+    """One DOT edge per edge (i, j, k, c) of ad.linearize, in tape order; without a point,
+    one per active argument (constants are folded: no node, no edge)."""
+    if edges is None:
+        edges = [(i, a, k, None) for i, op in enumerate(graph.tape, start=graph.n)
+                 for k, a in enumerate(op.args) if not isinstance(a, Const)]
     lines = []
-    at = iter(edges) if edges is not None else None
-    for i, op in enumerate(graph.tape, start=graph.n):
-        for k, a in enumerate(op.args):
-            if isinstance(a, Const):
-                continue                          # constants are folded: no node, no edge
-            label = f"∂w{i + 1}/∂w{a + 1} = {partial_rule(graph, i, k)}"
-            style = {}
-            if at is not None:
-                i_, j_, c = next(at)
-                assert (i_, j_) == (i, a), "edges out of step with the tape"
-                value = np.ravel(c)[0]
-                if "{" in PRIMITIVES[op.prim].rules[k]:      # a constant rule (1, −1) is its own value
-                    label += f"\n= {number(value)}"
-                if not np.isfinite(value):
-                    style = {"fontcolor": "#b00000", "color": "#b00000"}
-            lines.append(f"  w{a + 1} -> w{i + 1} [{_attrs(label=plain(label), **style)}];")
+    for i, j, k, c in edges:
+        label = f"∂w{i + 1}/∂w{j + 1} = {partial_rule(graph, i, k)}"
+        style = {}
+        if c is not None:
+            value = np.ravel(c)[0]
+            if "{" in PRIMITIVES[graph.tape[i - graph.n].prim].rules[k]:   # a constant rule (1, −1) is its own value
+                label += f"\n= {number(value)}"
+            if not np.isfinite(value):
+                style = {"fontcolor": "#b00000", "color": "#b00000"}
+        lines.append(f"  w{j + 1} -> w{i + 1} [{_attrs(label=plain(label), **style)}];")
     return lines
 
 

@@ -90,7 +90,7 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
         else:
             report.jacobian = D
         return _check(report, problems, flagged)
-    seeds = [seed] if seed is not None else list(np.eye(graph.n if chosen == "forward" else graph.m))
+    seeds = [seed] if seed is not None else list(ad.unit_seeds(graph, chosen))
     w, passes = ad.sweeps(graph, X, chosen, seeds)
     values = ad.outputs_of(graph, w, N)
     report = Report(graph, X, chosen, values, seed=seed, passes=passes, w=w)
@@ -165,7 +165,7 @@ def diagnose(graph: Graph, X: np.ndarray, indices: Any, per_point: int = 3) -> l
         if origin.any():
             nodes.append(i)
     edges = [edge for edge in all_edges
-             if not np.all(np.isfinite(edge[2]))
+             if not np.all(np.isfinite(edge[3]))
              and finite[edge[0]].any()]
     found = []
     for q, p in enumerate(indices):
@@ -220,7 +220,7 @@ def _value_problems(graph: Graph, w: list[np.ndarray], p: int, q: int, here: str
 
 def _partial_problems(graph: Graph, w: list[np.ndarray], edges: list[ad.Edge], p: int, q: int,
                       here: str) -> Iterator[Problem]:
-    for i, j, c in edges:
+    for i, j, _, c in edges:
         value = c[q] if np.ndim(c) else c
         if np.isfinite(value) or not np.isfinite(w[i][q]):
             continue                                   # fine, or already a value problem

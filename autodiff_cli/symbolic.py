@@ -5,7 +5,7 @@ Without a point, adjac runs its own forward or reverse sweeps (``ad.forward_pass
 only does the algebra: it keeps the expressions, simplifies the results and prints
 them.  It never differentiates for us.
 
-``linearize`` is the symbolic primal sweep.  It gives the same edges (i, j, c) as
+``linearize`` is the symbolic primal sweep.  It gives the same edges (i, j, k, c) as
 ``ad.linearize``, with c = ∂w_i/∂w_j a formula in the inputs.  Each local partial comes
 from the one primitives table: a rule's paper text (``cos({a})``, ``{b}·{a}^({b}−1)``)
 written in ASCII is an expression in adjac's own language, which ``expressions`` reads with
@@ -195,7 +195,7 @@ def linearize(graph: Graph, x: Sequence[Any] | None = None) -> tuple[list[Any], 
         w.append(w_i)
         for k, a in enumerate(op.args):
             if not isinstance(a, Const):
-                edges.append((i, a, partial(op.prim, k, w_i, u)))
+                edges.append((i, a, k, partial(op.prim, k, w_i, u)))
     return w, edges
 
 
@@ -254,8 +254,7 @@ def compute(graph: Graph, mode: str = "auto", seed: Sequence[float] | None = Non
     if seed is not None:
         seeds: list[Sequence[float]] = [tuple(seed)]
     else:
-        size = graph.n if chosen == "forward" else graph.m
-        seeds = [tuple(float(j == k) for j in range(size)) for k in range(size)]
+        seeds = [tuple(float(v) for v in e) for e in ad.unit_seeds(graph, chosen)]
     w, passes, edges = sweeps(graph, chosen, seeds)
     y = [constant(graph, out) if isinstance(out, Const) else w[out] for out in graph.outputs]
     report = SymbolicReport(graph, chosen, w, y, passes, seed=None if seed is None else tuple(seed), edges=edges)
@@ -576,7 +575,7 @@ def trace(report: SymbolicReport) -> Any:
     from . import trace as tracing
 
     sp = sympy_module()
-    cs = [c for _, _, c in report.edges]
+    cs = [c for *_, c in report.edges]
     derivatives = [[None if v is None else simplify(v, report.budget) for v in p.derivatives] for p in report.passes]
     seeds = [tuple(float(v) for v in p.seed) for p in report.passes]
     return tracing.assemble(report.graph, report.mode, (), tuple(report.w), report.edges, cs, seeds, derivatives,

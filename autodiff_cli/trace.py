@@ -20,7 +20,7 @@ read without touching the engines.  ``assemble`` builds the same rows from any v
       terms: tuple[Term]           the chain-rule sum, one term per edge
       value                        the derivative at x; 0.0 where it is structurally zero
       zero                         True when structurally zero (no path from the seed)
-    Term                           one edge (i, j, c) of ad.linearize, c = ∂w_i/∂w_j
+    Term                           one edge (i, j, k, c) of ad.linearize, c = ∂w_i/∂w_j
       i, j, k                      result, argument, and j's position k in op i's arguments
       c                            the local partial at x
       rule                         c on paper over variable names, from Prim.rules: "cos(w1)"
@@ -55,7 +55,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .core import ad
-from .core.graph import Const, Graph, format_number
+from .core.graph import Const, Graph, format_number, read
 from .core.primitives import PRIMITIVES
 from .report import Report, point_text
 
@@ -119,7 +119,7 @@ def _at(v: Any, p: int) -> float:
 def build(report: Report, p: int) -> Trace:
     """The trace of every pass of ``report`` at point p (edges recomputed at that point)."""
     w_arr, edges = ad.linearize(report.graph, report.points[p])
-    cs = [_at(c, 0) for _, _, c in edges]
+    cs = [_at(c, 0) for *_, c in edges]
     derivatives = [[None if v is None else _at(v, p) for v in sweep.derivatives] for sweep in report.passes]
     seeds = [tuple(float(s) for s in np.ravel(sweep.seed)) for sweep in report.passes]
     return assemble(report.graph, report.mode, tuple(float(v) for v in report.points[p]),
@@ -134,7 +134,7 @@ def assemble(graph: Graph, mode: ad.Mode, point: tuple[Any, ...], w: tuple[Any, 
     Entries may be numbers (``build``) or formulas (``symbolic.trace``); ``zero`` stands
     for a structural zero (None in ``derivatives``).
     """
-    positions = _positions(graph, edges)
+    positions = [(i, j, k) for i, j, k, _ in edges]
     outputs = outputs_by_node(graph)
     rules = [_partial_rule(graph, i, k) for i, _, k in positions]
     passes = []
@@ -156,24 +156,6 @@ def assemble(graph: Graph, mode: ad.Mode, point: tuple[Any, ...], w: tuple[Any, 
                 rows.append(Row(j, own, tuple(by_argument.get(j, ())), zero if d[j] is None else d[j], d[j] is None))
         passes.append(PassTrace(q, seed, identity, tuple(rows)))
     return Trace(graph, mode, point, w, tuple(passes))
-
-
-def _positions(graph: Graph, edges: list[ad.Edge]) -> list[tuple[int, int, int]]:
-    """(i, j, k) for each edge: k is the argument position the edge came from.
-
-    ``linearize`` adds one edge per active argument, in argument order, so counting the
-    edges of each i recovers k even when j appears twice (x1*x1).
-    """
-    found = []
-    last, k = -1, 0
-    for i, j, _ in edges:
-        args = graph.tape[i - graph.n].args
-        k = k + 1 if i == last else 0
-        while isinstance(args[k], Const) or args[k] != j:      # skip constant arguments
-            k += 1
-        found.append((i, j, k))
-        last = i
-    return found
 
 
 _SLOT = re.compile(r"\{([wab])\}")
@@ -203,7 +185,7 @@ def _name(graph: Graph) -> Any:
 
 
 def _number(w: tuple[float, ...], digits: int) -> Any:
-    return lambda a: format_number(a.value if isinstance(a, Const) else w[a], digits)
+    return lambda a: format_number(float(read(w, a)), digits)
 
 
 def _partial_rule(graph: Graph, i: int, k: int) -> str:

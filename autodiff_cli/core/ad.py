@@ -1,8 +1,8 @@
 """Forward and reverse mode over a Graph, vectorized over points.
 
 ``linearize`` is the primal sweep: it evaluates every w_i at N points at once and
-records the local partials as edges (i, j, c), c = ∂w_i/∂w_j, for active arguments
-only.  The two sweeps then apply the chain rule over the same edges, in opposite
+records the local partials as edges (i, j, k, c), c = ∂w_i/∂w_j, where w_j is argument k
+of op i, for active arguments only.  The two sweeps then apply the chain rule over the same edges, in opposite
 directions:
 
     forward   ẇ_i += c · ẇ_j     over the edges in tape order      (one pass per x_dot)
@@ -30,11 +30,11 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from .graph import Const, Graph
+from .graph import Const, Graph, read
 from .primitives import PRIMITIVES
 
 Mode = Literal["forward", "reverse"]
-Edge = tuple[int, int, Any]       # (i, j, c): c = ∂w_i/∂w_j, a float or an array of N
+Edge = tuple[int, int, int, Any]  # (i, j, k, c): c = ∂w_i/∂w_j, w_j is argument k of op i; c a float or an array of N
 
 
 def _points(graph: Graph, x: Any) -> np.ndarray:
@@ -53,12 +53,12 @@ def evaluate(graph: Graph, x: Any) -> list[np.ndarray]:
     w: list[Any] = list(np.ascontiguousarray(X.T))
     with np.errstate(all="ignore"):
         for op in graph.tape:
-            w.append(PRIMITIVES[op.prim].f(*(np.float64(a.value) if isinstance(a, Const) else w[a] for a in op.args)))
+            w.append(PRIMITIVES[op.prim].f(*(read(w, a) for a in op.args)))
     return w
 
 
 def linearize(graph: Graph, x: Any) -> tuple[list[np.ndarray], list[Edge]]:
-    """The primal sweep: every w_i, and the edges (i, j, c) with c = ∂w_i/∂w_j.
+    """The primal sweep: every w_i, and the edges (i, j, k, c) with c = ∂w_i/∂w_j (w_j is argument k).
 
     An edge exists only for an argument j that is a node (constants are folded into
     the ops and have no edges), so ``x^2`` at x = -3 never evaluates log(-3).  Where
@@ -84,7 +84,7 @@ def _linearize(graph: Graph, X: np.ndarray, plan: Plan | None = None) -> tuple[l
     with np.errstate(all="ignore"):
         for i, op in enumerate(graph.tape, start=graph.n):
             prim = PRIMITIVES[op.prim]
-            u = [np.float64(a.value) if isinstance(a, Const) else w[a] for a in op.args]   # float64: x/0 gives inf, not ZeroDivisionError
+            u = [read(w, a) for a in op.args]
             w_i = prim.f(*u)
             w.append(w_i)
             undefined = None
@@ -102,7 +102,7 @@ def _linearize(graph: Graph, X: np.ndarray, plan: Plan | None = None) -> tuple[l
                         c = float(c)                            # the same at every point: 0.0 is a structural zero
                     if undefined is not None and not (c.__class__ is float and c == 0.0):
                         c = np.where(undefined, np.nan, c)      # no derivative where w_i is undefined
-                    edges.append((i, a, c))
+                    edges.append((i, a, k, c))
     return w, edges, nonfinite
 
 
@@ -174,7 +174,7 @@ def forward_pass(edges: list[Edge], size: int, x_dot: dict[int, Any]) -> list[An
     for j, v in x_dot.items():
         w_dot[j] = v
     with np.errstate(all="ignore"):                        # inf − inf: nan, not a warning
-        for i, j, c in edges:                              # tape order
+        for i, j, _, c in edges:                           # tape order
             if w_dot[j] is not None:
                 w_dot[i] = _accumulate(w_dot[i], c, w_dot[j])
     return w_dot
@@ -186,7 +186,7 @@ def reverse_pass(edges: list[Edge], size: int, w_bar_seed: dict[int, Any]) -> li
     for i, v in w_bar_seed.items():
         w_bar[i] = v
     with np.errstate(all="ignore"):
-        for i, j, c in reversed(edges):                    # the same edges, backwards
+        for i, j, _, c in reversed(edges):                 # the same edges, backwards
             if w_bar[i] is not None:
                 w_bar[j] = _accumulate(w_bar[j], c, w_bar[i])
     return w_bar
@@ -215,6 +215,13 @@ class Pass(NamedTuple):
     derivatives: list[Any]         # per w_i: an array of N, or None (structurally zero)
 
 
+def unit_seeds(graph: Graph, mode: Mode) -> Iterator[np.ndarray]:
+    """The seeds of a whole Jacobian, made one at a time: e_1 ... e_n (forward, J column by
+    column) or e_1 ... e_m (reverse, row by row)."""
+    size = graph.n if mode == "forward" else graph.m
+    return (np.eye(1, size, q)[0] for q in range(size))
+
+
 def choose_mode(graph: Graph, mode: str) -> Mode:
     """``auto`` picks the narrower seed: forward when n <= m, else reverse."""
     if mode == "auto":
@@ -228,7 +235,7 @@ def outputs_of(graph: Graph, w: list[Any], N: int) -> np.ndarray:
     """y as an (N, m) array: outputs may be inputs, repeated nodes or constants."""
     y = np.empty((N, graph.m))
     for k, out in enumerate(graph.outputs):
-        y[:, k] = out.value if isinstance(out, Const) else w[out]
+        y[:, k] = read(w, out)
     return y
 
 
@@ -360,8 +367,7 @@ def _sweep_into(graph: Graph, X: np.ndarray, mode: Mode, seed: np.ndarray | None
     w, edges, nonfinite = _linearize(graph, X, plan)
     y[...] = outputs_of(graph, w, N)
     if seed is None:
-        size = graph.n if mode == "forward" else graph.m
-        assemble(graph, passes(graph, w, edges, mode, (np.eye(1, size, q)[0] for q in range(size))), mode, N, out=D)
+        assemble(graph, passes(graph, w, edges, mode, unit_seeds(graph, mode)), mode, N, out=D)
     else:
         (sweep,) = passes(graph, w, edges, mode, [seed])
         D[...] = gather(sweep.derivatives, graph.outputs if mode == "forward" else range(graph.n), N)

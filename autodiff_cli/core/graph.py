@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,6 +27,12 @@ class Const(NamedTuple):
 
 
 Arg = int | Const                 # an index into w, or a constant
+
+
+def read(w: Sequence[Any], a: Arg) -> Any:
+    """The value of argument a: w[a] for a node, the constant itself (a float64, so that
+    x/0 gives inf rather than ZeroDivisionError) for a constant."""
+    return np.float64(a.value) if isinstance(a, Const) else w[a]
 
 
 class Op(NamedTuple):
