@@ -59,7 +59,6 @@ import numpy as np
 from .core import ad
 from .core.graph import Const, Graph, format_number
 from .core.primitives import PRIMITIVES
-from .report import point_text
 
 EPS = float(np.finfo(float).eps)
 RTOL = 1e-5
@@ -378,57 +377,6 @@ def _probe(graph: Graph, X: np.ndarray, h: np.ndarray, w: list[Any]
                     for q in np.flatnonzero(lost):
                         first_bad.setdefault((int(p[q]), int(j[q])), (i, int(s[q])))
     return Y.reshape(N, n, len(OFFSETS), m), first_bad, kinks
-
-
-# --- text and JSON ---------------------------------------------------------------------------------
-def describe(result: Check, p: int, digits: int = 3, limit: int = 10, unicode: bool = True) -> list[str]:
-    """Lines for people: the verdict at point p, the two comparisons, and each entry that is not ok."""
-    graph = result.graph
-    (fr_abs, fr_rel), (fd_abs, fd_rel) = result.summary(p).values()
-    verdict = result.verdict(p)
-    d = "∂" if unicode else "d"
-    x = "·" if unicode else "*"
-    lines = [f"check at {point_text(graph, result.points[p])}: {verdict.upper()}",
-             f"  forward vs reverse:        max abs {_num(fr_abs, digits)}, max rel {_num(fr_rel, digits)}"
-             f"  (allowed: {ULPS}{x}ε{x}{result.size}{x}|J|abs, {result.size} = variables + edges)",
-             f"  AD vs central differences: max abs {_num(fd_abs, digits)}, max rel {_num(fd_rel, digits)}"
-             f"  (allowed: rtol {RTOL:g}, atol {ATOL:g}; step h = {STEP:.3g}{x}max(1, |x_j|))"]
-    entries = sorted((k, j) for (q, k, j) in result.reasons if q == p)
-    for k, j in entries[:limit]:
-        label = "FAIL" if result.status[p, k, j] == FAIL else "not verified"
-        lines.append(f"  {d}y{k + 1}/{d}{graph.inputs[j]}: {label}: {result.reasons[p, k, j]}")
-    if len(entries) > limit:
-        lines.append(f"  … and {len(entries) - limit} more entries (see --format json)")
-    if not unicode:
-        from .render import ascii_math
-
-        lines = [ascii_math(line) for line in lines]
-    return lines
-
-
-def to_json(result: Check, p: int) -> dict[str, Any]:
-    """The ``"check"`` object of the result for point p (non-finite numbers become null)."""
-    from .render import number, numbers
-
-    (fr_abs, fr_rel), (fd_abs, fd_rel) = result.summary(p).values()
-    status_name = {FAIL: "fail", UNVERIFIED: "unverified"}
-    entries = [
-        {"output": k, "input": j, "status": status_name[int(result.status[p, k, j])],
-         "forward": number(result.forward[p, k, j]), "reverse": number(result.reverse[p, k, j]),
-         "differences": number(result.differences[p, k, j]), "reason": why}
-        for (q, k, j), why in sorted(result.reasons.items()) if q == p
-    ]
-    return {
-        "verdict": result.verdict(p),
-        "forward_vs_reverse": {"max_abs": number(fr_abs), "max_rel": number(fr_rel),
-                               "ok": bool(result.fr_ok[p].all())},
-        "ad_vs_differences": {"max_abs": number(fd_abs), "max_rel": number(fd_rel),
-                              "unverified": int((result.status[p] == UNVERIFIED).sum())},
-        "tolerance": {"rtol": RTOL, "atol": ATOL, "ulps": ULPS},
-        "step": numbers(result.step[p]),
-        "differences": numbers(result.differences[p]),
-        "entries": entries,
-    }
 
 
 def _edge(prim: str) -> tuple[Any, str]:

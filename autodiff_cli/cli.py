@@ -9,21 +9,34 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
-import json
-import math
 import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import click
+import numpy as np
 
-from . import __version__, decimals, outfile
+from . import __version__
+from . import run as loop
+from .core.ad import Mode, choose_mode
 from .core.graph import Graph, listing
-from .core.parse import DECIMAL, NAME, parse
-from .errors import AdjacError, ParseError
+from .core.parse import NAME, parse
+from .errors import (
+    AdjacError,
+    ExitStatus,
+    Interrupted,
+    ParseError,
+    PointsError,
+    RenderError,
+    SymbolicUnavailable,
+    UsageError,
+    WriteError,
+)
+from .outputs import files
+from .outputs.sink import Discard, Sink, Style, open_sink, styled
+from .points import Points, PointSpec, decimal, resolve, separated
 
 EXAMPLES = """\b
 Examples:
@@ -36,32 +49,6 @@ Examples:
   adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --graph-out graph.svg
   adjac "sin(x1) + x1*x2, exp(x1-x2)" --at 1,2 --trace --latex-standalone > jacobian.tex
 """
-
-
-class PointSpec(NamedTuple):
-    """What ``--at`` said: values in input order, or by name."""
-
-    text: str
-    values: tuple[float, ...]
-    names: tuple[str, ...] | None         # None: positional
-
-
-def decimal(text: str, what: str) -> float:
-    """A finite decimal number, or a ValueError that says what is wrong with it."""
-    s = text.strip()
-    if not s:
-        raise ValueError(f"{what}: empty value; give numbers separated by single commas, such as 1,2")
-    if not DECIMAL.match(s) or not math.isfinite(float(s)):
-        raise ValueError(f"{what}: {decimals.problem(s)}")
-    return float(s)
-
-
-def _separated(text: str, what: str) -> str | None:
-    """The message for a list written with spaces or semicolons between its values, if it is one."""
-    fixed = decimals.commas(text)
-    if fixed is None:
-        return None
-    return f"{text!r}: separate {what} with commas, not {'semicolons' if ';' in text else 'spaces'}: {fixed}"
 
 
 class Point(click.ParamType):
@@ -78,9 +65,9 @@ class Point(click.ParamType):
             self.fail("the point is empty; give values such as 1,2 or x1=1,x2=2", param, ctx)
         if len(fields) > 1 and fields[-1].strip() == "":
             self.fail(f"{text!r} ends with a comma; give one value per input, such as 1,2", param, ctx)
-        separated = _separated(text, "values")
-        if separated:
-            self.fail(separated, param, ctx)
+        wrong = separated(text, "values")
+        if wrong:
+            self.fail(wrong, param, ctx)
         named = ["=" in f for f in fields]
         try:
             if not any(named):
@@ -117,9 +104,9 @@ class Vector(click.ParamType):
         text = str(value)
         if text.strip() == "" or (text.count(",") and text.split(",")[-1].strip() == ""):
             self.fail(f"{text!r} is not a list of numbers such as 1,0", param, ctx)
-        separated = _separated(text, "values")
-        if separated:
-            self.fail(separated, param, ctx)
+        wrong = separated(text, "values")
+        if wrong:
+            self.fail(wrong, param, ctx)
         if "=" in text:
             self.fail(f"{text!r} names its entries; a seed is a list of numbers in input order (forward mode) "
                       "or output order (reverse mode), such as 1,0", param, ctx)
@@ -137,9 +124,9 @@ class Names(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
         if isinstance(value, tuple):
             return value
-        separated = _separated(str(value), "names")
-        if separated:
-            self.fail(separated, param, ctx)
+        wrong = separated(str(value), "names")
+        if wrong:
+            self.fail(wrong, param, ctx)
         names = [s.strip() for s in str(value).split(",")]
         if len(names) > 1 and not names[-1]:
             self.fail(f"{str(value)!r} ends with a comma; list the input names, such as x2,x1", param, ctx)
@@ -247,33 +234,48 @@ class Command(click.Command):
         return rest
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        """One run inside ``outfile.Guard``: files written whole when it completes, else left as
+        """One run inside ``files.Guard``: files written whole when it completes, else left as
         they were; a signal or a failed write ends it with a message and its own exit status."""
-        guard = outfile.Guard()
+        guard = files.Guard()
         try:
             with guard:
                 return super().main(*args, **kwargs)
         except SystemExit as done:
-            for path in guard.lost if done.code not in outfile.COMPLETED else []:
+            for path in guard.lost if done.code not in files.COMPLETED else []:
                 click.echo(f"adjac: {path} was not written", err=True)
             raise
-        except outfile.Interrupted as err:
+        except Interrupted as err:
             click.echo(f"adjac: {_interrupted(err)}", err=True)
             sys.exit(err.status)
-        except outfile.WriteError as err:
-            if err.name == outfile.STDOUT:
-                outfile.silence_stdout()
-            if err.errno == errno.EPIPE and err.name == outfile.STDOUT:    # the reader went away, as for cat
-                sys.exit(128 + PIPE)
+        except WriteError as err:
+            if err.name == files.STDOUT:
+                files.silence_stdout()
+            if err.errno == errno.EPIPE and err.name == files.STDOUT:    # the reader went away, as for cat
+                sys.exit(ExitStatus.SIGNAL + PIPE)
             click.echo(f"adjac: {err}", err=True)
-            sys.exit(WRITE_FAILED)
+            sys.exit(ExitStatus.WRITE_FAILED)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """The command, with MemoryError turned into a message (exit 2: no complete result;
-        the fix is a smaller input).  The message is made after the except block, once the
-        traceback, and with it the arrays of the failed run, has been let go."""
+        """The command inside the one boundary where errors become messages and statuses.
+
+        An ``AdjacError`` is something the user can fix: a usage error (exit 2) blaming its
+        option, or the whole command line.  MemoryError is a message too (exit 2: no complete
+        result; the fix is a smaller input), made after the except block, once the traceback,
+        and with it the arrays of the failed run, has been let go.  Anything else is a bug,
+        and shows as one.
+        """
         try:
             return super().invoke(ctx)
+        except UsageError as err:
+            if err.option is None:
+                raise click.UsageError(err.message, ctx) from None
+            raise click.BadParameter(err.message, ctx, param_hint=f"'{err.option}'") from None
+        except PointsError as err:
+            raise click.BadParameter(str(err), ctx, param_hint="'--points'") from None
+        except (SymbolicUnavailable, RenderError) as err:
+            raise Unavailable(str(err)) if isinstance(err, SymbolicUnavailable) else click.UsageError(str(err), ctx) from None
+        except AdjacError as err:
+            raise click.UsageError(str(err), ctx) from None
         except MemoryError:
             pass
         raise OutOfMemory("out of memory: the input needs more memory than this machine has (README: Limits); "
@@ -326,17 +328,16 @@ def _point(word: str) -> bool:
     return True
 
 PIPE = getattr(signal, "SIGPIPE", 13)
-WRITE_FAILED = 74                       # EX_IOERR of sysexits.h
 
 
-def _interrupted(err: outfile.Interrupted) -> str:
+def _interrupted(err: Interrupted) -> str:
     """'interrupted after 1200 points; out.csv was not written' (the points whose results were written)."""
     after = "" if err.points is None else f" after {_count(err.points, 'point', 'points')}"
     told = []
     if err.unwritten:
         told.append(f"{' and '.join(err.unwritten)} {'was' if len(err.unwritten) == 1 else 'were'} not written")
     if err.incomplete:
-        names = [name for name in err.incomplete if name != outfile.STDOUT]
+        names = [name for name in err.incomplete if name != files.STDOUT]
         told.append(f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} incomplete" if names
                     else "output is incomplete")
     return f"interrupted{after}; " + "; ".join(told or ["output is incomplete"])
@@ -399,161 +400,82 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     if sys.stdout is None:                  # started with stdout closed (>&-): the exit status still counts
         sys.stdout = open(os.devnull, "w", encoding="utf-8")
     if expression == "-" and sys.stdin is None:
-        raise click.UsageError("EXPRESSION is -, but standard input is closed")
+        raise UsageError("EXPRESSION is -, but standard input is closed")
     if trace and fmt == "csv":
-        raise click.UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
+        raise UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
     text = sys.stdin.read(TEXT + 1) if expression == "-" else expression
     if len(text) > TEXT:                    # adjac - < /dev/zero would read without end
-        raise click.BadParameter(f"standard input holds more than {TEXT:,} characters of expression (README: Limits)",
-                                 param_hint="'EXPRESSION'")
+        raise UsageError(f"standard input holds more than {TEXT:,} characters of expression (README: Limits)",
+                         option="EXPRESSION")
     text = text.removeprefix("\ufeff")      # a BOM from Notepad, Excel
     try:
         graph = parse(text, order)
     except ParseError as err:
-        if err.text != text:
-            raise click.BadParameter(str(err), param_hint="'--vars'") from None
-        raise click.BadParameter(str(err), param_hint="'EXPRESSION'") from None
-    except AdjacError as err:
-        raise click.UsageError(str(err)) from None
+        raise UsageError(str(err), option="--vars" if err.text != text else "EXPRESSION") from None
     _outputs(output, graph_out, points_file, expression)
-    if points_file is not None or fmt == "npy" or output not in (None, "-"):
+    out: Any = sys.stdout                   # where the results go: a file written whole with --output
+    many = points_file is not None or fmt == "npy"
+    if many or output not in (None, "-"):
         _batch_options(graph, expression, points, points_file, fmt, output)
         if output not in (None, "-") and fmt != "npy":        # every text format can go to a file
-            stream = outfile.output(output).text()               # written whole when the run completes
-            click.get_current_context().with_resource(contextlib.redirect_stdout(stream))
-    unicode = not ascii_only and "utf" in (getattr(sys.stdout, "encoding", "") or "").lower()
+            out = files.output(output).text()                    # written whole when the run completes
     if latex_standalone:
         if fmt not in ("table", "latex"):
-            raise click.UsageError(f"--latex-standalone writes LaTeX; it cannot be combined with --format {fmt}")
+            raise UsageError(f"--latex-standalone writes LaTeX; it cannot be combined with --format {fmt}")
         fmt = "latex"
-    if points_file is not None or fmt == "npy":
-        if trace or graph_dot or graph_out or fmt == "latex" or symbolic or verify:
-            raise click.UsageError("--trace, --graph, --graph-out, --symbolic, --check and latex work on points "
-                                   "given with --at (or on formulas), not with --points or --format npy")
-        _check_size(graph, 1 if points_file else len(points), _mode(graph, mode, seed), seed, fmt, False, False)
-        _batch(graph, points, points_file, _mode(graph, mode, seed), seed, fmt, output, digits, unicode)
-        return
-    picture = _picture_format(graph_dot, graph_out, fmt)
-    if verify:
-        _check_usage(graph, points, seed, fmt, symbolic, graph_dot)
-    if symbolic or (not points and graph.n):
-        if points:
-            raise click.UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
-        if fmt == "csv":                    # the command line is checked before --graph-out draws anything
-            raise click.UsageError("csv holds numbers: add --at with values for " + listing(graph.inputs)
-                                   + ", or use --format json for formulas")
-        chosen = _mode(graph, mode, seed)
+    if many and (trace or graph_dot or graph_out or fmt == "latex" or symbolic or verify):
+        raise UsageError("--trace, --graph, --graph-out, --symbolic, --check and latex work on points "
+                         "given with --at (or on formulas), not with --points or --format npy")
+    formulas = symbolic or (not many and not points and graph.n > 0)
+    if not many:
+        picture = _picture_format(graph_dot, graph_out, fmt)
+        if verify:
+            _check_usage(graph, points, seed, fmt, symbolic, graph_dot)
+        if formulas:
+            if points:
+                raise UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
+            if fmt == "csv":                # the command line is checked before --graph-out draws anything
+                raise UsageError("csv holds numbers: add --at with values for " + listing(graph.inputs)
+                                 + ", or use --format json for formulas")
+    chosen = choose_mode(graph, _mode(graph, mode, seed))          # the mode, resolved once
+    unicode = not ascii_only and "utf" in (getattr(out, "encoding", "") or "").lower()
+    style = Style(digits, unicode, plain=not styled(out), trace=trace, check=verify, standalone=latex_standalone)
+    if formulas:
         _check_size(graph, 1, chosen, seed, fmt, trace, True)
         if picture:
-            _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture)
+            _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture, out)
         if graph_dot:
             return
-        not_finite = _symbolic(graph, chosen, seed, fmt, unicode, trace, latex_standalone)
+        not_finite = _formulas(graph, chosen, seed, fmt, out, style)
         if not symbolic:
             example = ",".join(str(k + 1) for k in range(graph.n))
             click.echo(f"adjac: no point given, so formulas; add --at {example} (values for {', '.join(graph.inputs)}) "
                        "for numbers", err=True)
-        sys.exit(1 if not_finite else 0)
-    X = [resolve(graph, spec) for spec in points] or [[]]      # a constant function needs no point
-    chosen = _mode(graph, mode, seed)
-    _check_size(graph, len(X), chosen, seed, fmt, trace, False)
-    from .report import compute
-
-    report = compute(graph, X, chosen, seed, sweeps=trace)       # per-pass records only for a trace
-    if picture:
-        shown = report.mode if mode != "auto" or seed is not None else None   # derivatives on nodes when asked
-        _picture(graph, report.points, shown, None if seed is None else [seed], digits, unicode, ascii_only,
-                 graph_dot, graph_out, picture)
-    checked = None
-    if verify:
-        from .check import check
-
-        checked = check(graph, report.points)
-    if not graph_dot:
-        _emit(report, fmt, digits, unicode, trace, latex_standalone, checked)
-    for problem in report.problems:
-        click.echo(f"adjac: warning: {problem.message}", err=True)
-    if report.unexplained:
-        click.echo(f"adjac: warning: {report.unexplained} more points have non-finite results", err=True)
-    if checked is not None and checked.failed:
-        click.echo("adjac: check failed: the Jacobians disagree (see above)", err=True)
-    if report.bad_points or (checked is not None and checked.failed):
-        sys.exit(1)
-
-
-def _batch_options(graph: Graph, expression: str, points: Sequence[PointSpec], points_file: str | None,
-                   fmt: str, output: str | None) -> None:
-    """Usage errors of --points, --format npy and --output, before anything is written."""
-    if points_file is not None and points:
-        raise click.UsageError("give the points with --at or with --points, not both")
-    if points_file == "-" and expression == "-":
-        raise click.UsageError("the expression and the points cannot both come from standard input")
-    if points_file is not None and not graph.n:
-        raise click.BadParameter("the function has no inputs, so there are no points to read", param_hint="'--points'")
-    if fmt == "npy":
-        if output is None or (output == "-" and sys.stdout.isatty()):
-            raise click.UsageError("--format npy writes a binary .npz archive: add --output FILE.npz")
-        if output.endswith(".npy"):
-            raise click.BadParameter(f"{output!r}: --format npy writes an .npz archive (points, values, jacobian), "
-                                     f"so name it {output[:-4]}.npz", param_hint="'--output'")
-        if not points and points_file is None:
-            raise click.UsageError("--format npy needs points: add --at or --points")
-
-
-def _outputs(output: str | None, graph_out: str | None, points_file: str | None, expression: str) -> None:
-    """Refuse, before anything is computed, an output that cannot be written or would replace an input."""
-    reads: list[str | int] = [points_file] if points_file not in (None, "-") else []
-    if (points_file == "-" or expression == "-") and sys.stdin is not None:
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            reads.append(sys.stdin.fileno())
-    for path, hint in ((output, "'--output'"), (graph_out, "'--graph-out'")):
-        problem = None if path in (None, "-") else outfile.problem(path, reads)
-        if problem:
-            raise click.BadParameter(problem, param_hint=hint)
-    if output not in (None, "-") and graph_out is not None and outfile.same_file(output, graph_out):
-        raise click.UsageError(f"--output and --graph-out both name {output!r}; give them different files")
-
-
-def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, mode: str,
-           seed: tuple[float, ...] | None, fmt: str, output: str | None, digits: int | None, unicode: bool) -> None:
-    """Points from a file (or --at with --format npy), computed and written chunk by chunk."""
-    import numpy as np
-
-    from . import batch
-    from .core.ad import choose_mode
-
-    chosen = choose_mode(graph, mode)
-    size = batch.chunk_size(graph, chosen, seed is not None)
+        sys.exit(ExitStatus.NOT_FINITE if not_finite else ExitStatus.OK)
+    progress = None
     source: Any
     if points_file is not None:
-        source = batch.Points(points_file, graph, size, stdin=sys.stdin.buffer if points_file == "-" else None)
-        progress = batch.ProgressBar(source, enabled=sys.stderr.isatty())
+        _check_size(graph, 1, chosen, seed, fmt, False, False)
+        source = Points(points_file, graph, loop.chunk_size(graph, chosen, seed is not None),
+                        stdin=sys.stdin.buffer if points_file == "-" else None)
+        from .outputs.table import ProgressBar
+
+        progress = ProgressBar(source, enabled=sys.stderr.isatty())
     else:
-        source, progress = [np.array([resolve(graph, spec) for spec in points], dtype=float)], None
-    sink: batch.Sink
-    if fmt == "npy":
-        assert output is not None
-        if output == "-":
-            sink = batch.NpzSink(sys.stdout.buffer, None, graph, chosen, seed)
-        else:
-            target = outfile.output(output)                      # written whole when the run completes
-            assert target.binary is not None
-            sink = batch.NpzSink(target.binary, target.folder, graph, chosen, seed, name=output)
-    elif fmt == "csv":
-        sink = batch.CsvSink(sys.stdout, digits)
-    elif fmt == "jsonl":
-        sink = batch.JsonlSink(sys.stdout)
-    elif fmt == "json":
-        sink = batch.JsonSink(sys.stdout, graph, chosen, 1 if seed is not None else graph.n if chosen == "forward"
-                              else graph.m)
-    else:
-        sink = batch.TableSink(sys.stdout, _print, digits or 6, unicode, plain=not sys.stdout.isatty())
+        X = np.array([resolve(graph, spec) for spec in points] or [[]], dtype=float)   # a constant function needs no point
+        _check_size(graph, len(X), chosen, seed, fmt, trace, False)
+        source = [X]
+        if not many and picture:
+            shown = chosen if mode != "auto" or seed is not None else None   # derivatives on nodes when asked
+            _picture(graph, X, shown, None if seed is None else [seed], digits, unicode, ascii_only, graph_dot,
+                     graph_out, picture, out)
+    sink = Discard() if graph_dot else _sink(fmt, out, graph, chosen, seed, style, output)   # --graph: DOT instead
     try:
-        summary = batch.run(graph, source, chosen, seed, sink, progress=progress)
-    except batch.PointsError as err:
-        sys.stdout.flush()
-        raise click.BadParameter(str(err), param_hint="'--points'") from None
-    except outfile.Interrupted as err:
+        summary = loop.run(graph, source, chosen, seed, sink, progress=progress, sweeps=trace, check=verify)
+    except PointsError:
+        out.flush()
+        raise
+    except Interrupted as err:
         err.points = err.points or 0                            # also while the first point was read
         raise
     finally:
@@ -563,8 +485,73 @@ def _batch(graph: Graph, points: Sequence[PointSpec], points_file: str | None, m
         click.echo(f"adjac: warning: {problem.message}", err=True)
     if summary.unexplained:
         click.echo(f"adjac: warning: {summary.unexplained} more points have non-finite results", err=True)
-    if summary.bad_points:
-        sys.exit(1)
+    if summary.failed:
+        click.echo("adjac: check failed: the Jacobians disagree (see above)", err=True)
+    if summary.bad_points or summary.failed:
+        sys.exit(ExitStatus.NOT_FINITE)
+
+
+def _sink(fmt: str, out: Any, graph: Graph, mode: Mode, seed: Any, style: Style, output: str | None) -> Sink:
+    """The sink of the chosen format; npy writes its archive to --output (or a pipe)."""
+    if fmt != "npy":
+        return open_sink(fmt, out, graph, mode, seed, style)
+    assert output is not None
+    if output == "-":
+        return open_sink(fmt, out, graph, mode, seed, style, binary=sys.stdout.buffer)
+    target = files.output(output)                              # written whole when the run completes
+    return open_sink(fmt, out, graph, mode, seed, style, binary=target.binary, folder=target.folder, name=output)
+
+
+def _formulas(graph: Graph, mode: Mode, seed: Sequence[float] | None, fmt: str, out: Any, style: Style) -> bool:
+    """No point (or --symbolic): the same sweeps over symbols; formulas out.  True if some are not finite."""
+    from . import symbolic
+
+    try:
+        report = symbolic.compute(graph, mode, seed)
+        open_sink(fmt, out, graph, mode, seed, style).write_formulas(report)
+    except RecursionError:                      # SymPy walks its expressions recursively
+        raise UsageError("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
+    for _, _, message in report.problems:
+        click.echo(f"adjac: warning: {message}", err=True)
+    if report.budget.skipped:
+        skipped = report.budget.skipped
+        click.echo(f"adjac: note: simplifying took too long (over {symbolic.FORMULA_SECONDS:g} s for a formula or "
+                   f"{report.budget.seconds:g} s in all), so {skipped} formula{'s are' if skipped > 1 else ' is'} "
+                   "shown as the sweeps made them: correct, not simplified", err=True)
+    return bool(report.problems)
+
+
+def _batch_options(graph: Graph, expression: str, points: Sequence[PointSpec], points_file: str | None,
+                   fmt: str, output: str | None) -> None:
+    """Usage errors of --points, --format npy and --output, before anything is written."""
+    if points_file is not None and points:
+        raise UsageError("give the points with --at or with --points, not both")
+    if points_file == "-" and expression == "-":
+        raise UsageError("the expression and the points cannot both come from standard input")
+    if points_file is not None and not graph.n:
+        raise UsageError("the function has no inputs, so there are no points to read", option="--points")
+    if fmt == "npy":
+        if output is None or (output == "-" and sys.stdout.isatty()):
+            raise UsageError("--format npy writes a binary .npz archive: add --output FILE.npz")
+        if output.endswith(".npy"):
+            raise UsageError(f"{output!r}: --format npy writes an .npz archive (points, values, jacobian), "
+                                     f"so name it {output[:-4]}.npz", option="--output")
+        if not points and points_file is None:
+            raise UsageError("--format npy needs points: add --at or --points")
+
+
+def _outputs(output: str | None, graph_out: str | None, points_file: str | None, expression: str) -> None:
+    """Refuse, before anything is computed, an output that cannot be written or would replace an input."""
+    reads: list[str | int] = [points_file] if points_file not in (None, "-") else []
+    if (points_file == "-" or expression == "-") and sys.stdin is not None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            reads.append(sys.stdin.fileno())
+    for path, option in ((output, "--output"), (graph_out, "--graph-out")):
+        problem = None if path in (None, "-") else files.problem(path, reads)
+        if problem:
+            raise UsageError(problem, option=option)
+    if output not in (None, "-") and graph_out is not None and files.same_file(output, graph_out):
+        raise UsageError(f"--output and --graph-out both name {output!r}; give them different files")
 
 
 TEXT = 16_000_000       # characters of expression on standard input (1 MB takes about 5 s)
@@ -605,7 +592,7 @@ def _check_size(graph: Graph, N: int, mode: str, seed: Sequence[float] | None, f
     elif limit == SHOWN:
         ways.append(f"--format csv, json or npy (up to {WRITTEN:,} numbers)")
     what = "formulas" if symbolic else "numbers"
-    raise click.UsageError(
+    raise UsageError(
         f"the result would hold {count:,} {what} (J is {m:,} × {n:,}{f' at each of {N:,} points' if N > 1 else ''}), "
         f"more than the {limit:,} adjac {'shows' if limit == SHOWN else 'writes'} at once (README: Limits); "
         f"{'; or '.join(ways) or 'use fewer outputs or inputs'}")
@@ -615,40 +602,11 @@ def _check_usage(graph: Graph, points: Sequence[PointSpec], seed: Any, fmt: str,
                  graph_dot: bool) -> None:
     """--check compares numbers at points, for the whole Jacobian, in a format that can show it."""
     if (not points and graph.n) or symbolic:
-        raise click.UsageError("--check needs a point: add --at with values for " + listing(graph.inputs))
+        raise UsageError("--check needs a point: add --at with values for " + listing(graph.inputs))
     if seed is not None:
-        raise click.UsageError("--check verifies the whole Jacobian; leave out --seed")
+        raise UsageError("--check verifies the whole Jacobian; leave out --seed")
     if fmt == "latex" or graph_dot:
-        raise click.UsageError("--check reports in table, json, jsonl or csv; leave out --graph and --format latex")
-
-
-def resolve(graph: Graph, spec: PointSpec) -> list[float]:
-    """The point's values in input order, or click.BadParameter saying how to fix it."""
-    inputs = graph.inputs
-    names = listing(inputs)
-    if spec.names is None:
-        if len(spec.values) == len(inputs):
-            return list(spec.values)
-        if not inputs and spec.values == ():
-            return []
-        hint = ""
-        if len(inputs) == 1 and len(spec.values) == 2:
-            hint = f" (decimals use a point: {spec.text.replace(',', '.')})"
-        raise click.BadParameter(
-            f"{spec.text!r} gives {len(spec.values)} value{'s' if len(spec.values) != 1 else ''}, "
-            f"but the function has {len(inputs)} input{'s' if len(inputs) != 1 else ''} ({names}){hint}; "
-            f"give them in that order, or by name such as {inputs[0] if inputs else 'x'}=1",
-            param_hint="'--at'")
-    unknown = [name for name in spec.names if name not in inputs]
-    if unknown:
-        raise click.BadParameter(f"{', '.join(unknown)} in {spec.text!r} is not an input; the inputs are {names}",
-                                 param_hint="'--at'")
-    missing = [name for name in inputs if name not in spec.names]
-    if missing:
-        raise click.BadParameter(f"{spec.text!r} gives no value for {', '.join(missing)}; the inputs are {names}",
-                                 param_hint="'--at'")
-    given = dict(zip(spec.names, spec.values))
-    return [given[name] for name in inputs]
+        raise UsageError("--check reports in table, json, jsonl or csv; leave out --graph and --format latex")
 
 
 def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
@@ -662,17 +620,17 @@ def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
         if len(fits) == 1:
             return fits[0]
         if not fits:
-            raise click.BadParameter(
+            raise UsageError(
                 f"the seed has {size} entries, but forward mode needs {n} (one per input) "
-                f"and reverse mode {m} (one per output)", param_hint="'--seed'")
-        raise click.UsageError(
+                f"and reverse mode {m} (one per output)", option="--seed")
+        raise UsageError(
             f"--seed with {_count(size, 'entry', 'entries')} fits both modes "
             f"(f has {_count(n, 'input', 'inputs')} and {_count(m, 'output', 'outputs')}): "
             "choose --mode forward for J·v or --mode reverse for vᵀ·J")
     if wanted[mode] != size:
         per = "input" if mode == "forward" else "output"
-        raise click.BadParameter(
-            f"in {mode} mode the seed needs {wanted[mode]} entries, one per {per}, not {size}", param_hint="'--seed'")
+        raise UsageError(
+            f"in {mode} mode the seed needs {wanted[mode]} entries, one per {per}, not {size}", option="--seed")
     return mode
 
 
@@ -680,131 +638,50 @@ def _count(k: int, one: str, many: str) -> str:
     return f"{k} {one if k == 1 else many}"
 
 
-def _styled() -> bool:
-    """Colours, bold and box drawing only in a terminal, and not when NO_COLOR is set.
-
-    Rich alone would honour NO_COLOR for colours but still write bold escapes.
-    """
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-def _print(parts: Sequence[Any]) -> None:
-    """Print Rich renderables: styled in a terminal; plain text, no escapes, in a pipe."""
-    from rich.console import Console
-
-    if _styled():
-        console = Console(highlight=False, markup=False, emoji=False)
-        for part in parts:
-            console.print(part)
-        return
-    console = Console(highlight=False, markup=False, emoji=False, width=100_000, no_color=True,
-                      force_terminal=False, record=True, file=io.StringIO())
-    for part in parts:
-        console.print(part)
-    lines = [line.rstrip() for line in console.export_text(styles=False).split("\n")]
-    text = "\n".join(line for k, line in enumerate(lines) if line or (k and lines[k - 1]))
-    sys.stdout.write(text.strip("\n") + "\n")
-
-
-def _emit(report: Any, fmt: str, digits: int | None, unicode: bool, trace: bool = False,
-          standalone: bool = False, checked: Any = None) -> None:
-    from . import check, render
-
-    if trace:
-        from . import trace as tracing
-    if fmt == "latex":
-        from . import latex
-
-        click.echo(latex.report_latex(report, digits or 6, standalone, trace), nl=False)
-    elif fmt == "json":
-        doc = render.document(report)
-        for p, obj in enumerate(doc["results"] if trace else []):
-            obj["trace"] = tracing.trace_object(tracing.build(report, p))
-        for p, obj in enumerate(doc["results"] if checked is not None else []):
-            obj["check"] = check.to_json(checked, p)
-        click.echo(json.dumps(doc, allow_nan=False))
-    elif fmt == "jsonl":
-        warnings = render.warnings_list(report)
-        for p in range(len(report.points)):
-            obj = render.result_object(report, p)
-            if checked is not None:
-                obj["check"] = check.to_json(checked, p)
-            obj["warnings"] = [w for w in warnings if w["point"] == p]
-            if trace:
-                obj["trace"] = tracing.trace_object(tracing.build(report, p))
-            click.echo(json.dumps(obj, allow_nan=False))
-    elif fmt == "csv":
-        import csv
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        header, rows = render.csv_header(report), list(render.csv_rows(report, digits))
-        if checked is not None:
-            header.append("check")
-            rows = [[*row, checked.verdict(p)] for p, row in enumerate(rows)]
-        writer.writerow(header)
-        writer.writerows(rows)
-    else:
-        from rich.text import Text
-
-        plain = not _styled()
-        parts: list[Any] = []
-        for p in range(len(report.points)):
-            parts += [Text("")] if p else []
-            if trace:
-                parts += tracing.tables(report, p, digits or 6, unicode, plain=plain)
-            parts += render.tables(report, p, digits or 6, unicode, plain=plain)
-            if checked is not None:
-                parts += [Text(line) for line in check.describe(checked, p, digits or 3, unicode=unicode)]
-        _print(parts)
-
-
 def _picture_format(graph_dot: bool, graph_out: str | None, fmt: str) -> str | None:
     """What --graph / --graph-out ask for: "dot" (text only), a dot -T format, or None; checks the options."""
     if graph_dot and fmt != "table":
-        raise click.UsageError(f"--graph prints DOT instead of the results, so it cannot be combined with --format {fmt}; "
+        raise UsageError(f"--graph prints DOT instead of the results, so it cannot be combined with --format {fmt}; "
                                "use --graph-out FILE.svg to draw the graph beside them")
     if graph_out is None:
         return "dot" if graph_dot else None
     from pathlib import Path
 
-    from . import dot
+    from .outputs import dot
 
     suffix = Path(graph_out).suffix.lower().lstrip(".")
     if suffix in ("dot", "gv"):
         return "dot"
     if suffix not in dot.FORMATS:
-        raise click.BadParameter(f"{graph_out!r} does not end in .svg, .png, .pdf (drawn by Graphviz) or .dot/.gv (text)",
-                                 param_hint="'--graph-out'")
+        raise UsageError(f"{graph_out!r} does not end in .svg, .png, .pdf (drawn by Graphviz) or .dot/.gv (text)", option="--graph-out")
     if not Path(graph_out).resolve().parent.is_dir():
-        raise click.BadParameter(f"the folder of {graph_out!r} does not exist", param_hint="'--graph-out'")
+        raise UsageError(f"the folder of {graph_out!r} does not exist", option="--graph-out")
     if not dot.dot_program():
-        raise click.UsageError(dot.INSTALL_HINT)
+        raise UsageError(dot.INSTALL_HINT)
     return suffix
 
 
 def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, unicode: bool, ascii_only: bool,
-             graph_dot: bool, graph_out: str | None, fmt: str) -> None:
+             graph_dot: bool, graph_out: str | None, fmt: str, out: Any) -> None:
     """--graph: DOT on stdout; --graph-out: DOT drawn (or written) to a file.  The first point only."""
-    from . import dot
+    from .outputs import dot
 
     if X is not None and len(X) > 1:
         click.echo(f"adjac: note: the graph shows the first of {len(X)} points; give one --at for another", err=True)
     x = None if X is None else X[0]
     if graph_dot:
-        click.echo(dot.to_dot(graph, x, mode, seeds, digits or 6, unicode), nl=False)
+        out.write(dot.to_dot(graph, x, mode, seeds, digits or 6, unicode))
     if graph_out is None:
         return
     text = dot.to_dot(graph, x, mode, seeds, digits or 6, not ascii_only)
     try:
-        target = outfile.output(graph_out)                     # written whole when the run completes
+        target = files.output(graph_out)                       # written whole when the run completes
         if fmt == "dot":
             target.text().write(text)
         else:
             dot.render(text, target.path_for_writer, fmt)
     except OSError as err:
-        raise click.BadParameter(f"cannot write {graph_out!r}: {err.strerror}", param_hint="'--graph-out'") from None
-    except dot.RenderError as err:
-        raise click.UsageError(str(err)) from None
+        raise UsageError(f"cannot write {graph_out!r}: {err.strerror}", option="--graph-out") from None
     click.echo(f"adjac: drew the graph into {graph_out}", err=True)
 
 
@@ -812,34 +689,6 @@ class Unavailable(click.ClickException):
     """A missing optional extra: nothing computed, exit status 2."""
 
     exit_code = 2
-
-
-def _symbolic(graph: Graph, mode: str, seed: Sequence[float] | None, fmt: str, unicode: bool, trace: bool,
-              standalone: bool) -> bool:
-    """No point (or --symbolic): the same sweeps over symbols; formulas out.  True if some are not finite."""
-    from . import symbolic
-
-    try:
-        report = symbolic.compute(graph, mode, seed)
-        if fmt == "latex":
-            click.echo(symbolic.latex_document(report, standalone, trace), nl=False)
-        elif fmt in ("json", "jsonl"):
-            doc = symbolic.document(report, trace)
-            click.echo(json.dumps(doc if fmt == "json" else {**doc["results"][0], "warnings": doc["warnings"]}))
-        else:
-            _print(symbolic.tables(report, unicode, plain=not _styled(), with_trace=trace))
-    except symbolic.SymbolicUnavailable as err:
-        raise Unavailable(str(err)) from None
-    except RecursionError:                      # SymPy walks its expressions recursively
-        raise Unavailable("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
-    for _, _, message in report.problems:
-        click.echo(f"adjac: warning: {message}", err=True)
-    if report.budget.skipped:
-        skipped = report.budget.skipped
-        click.echo(f"adjac: note: simplifying took too long (over {symbolic.FORMULA_SECONDS:g} s for a formula or "
-                   f"{report.budget.seconds:g} s in all), so {skipped} formula{'s are' if skipped > 1 else ' is'} "
-                   "shown as the sweeps made them: correct, not simplified", err=True)
-    return bool(report.problems)
 
 
 def run() -> None:
@@ -853,7 +702,7 @@ def run() -> None:
     try:
         main(prog_name="adjac")
     except SystemExit as done:
-        if done.code == 128 + PIPE and hasattr(signal, "SIGPIPE"):
+        if done.code == ExitStatus.SIGNAL + PIPE and hasattr(signal, "SIGPIPE"):
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGPIPE)
         raise

@@ -1,10 +1,43 @@
-"""Errors a user can fix; the command turns them into messages at one boundary."""
+"""Every error a user can cause, and the exit statuses they end in.
+
+The command (``cli.py``) turns them into messages and statuses at one boundary:
+
+    AdjacError        something the user can fix; str(err) is the whole message       exit 2
+      ParseError        the expression text, with a caret under the problem
+      UsageError        the command line; ``option`` names what to blame ('--at')
+      PointsError       a malformed --points file, at its line or row
+      SymbolicUnavailable  SymPy is missing
+      RenderError       Graphviz's dot failed
+    WriteError        an output could not be written                                  exit 74
+    Interrupted       a signal stopped the run (a BaseException, like KeyboardInterrupt)  128 + N
+"""
 
 from __future__ import annotations
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    """How a run ends (README, "Exit status")."""
+
+    OK = 0                 # results printed
+    NOT_FINITE = 1         # results printed, but some are not finite, or --check found a disagreement
+    USAGE = 2              # the command line or the expression is wrong: nothing computed
+    WRITE_FAILED = 74      # an output could not be written (EX_IOERR of sysexits.h)
+    SIGNAL = 128           # + N: stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP, 141 SIGPIPE)
 
 
 class AdjacError(Exception):
     """Something the user can fix on the command line; str(err) is the whole message."""
+
+
+class UsageError(AdjacError):
+    """A command line that cannot run as given: ``option`` ('--at', '--seed') is what to
+    blame, or None for the combination as a whole."""
+
+    def __init__(self, message: str, option: str | None = None):
+        super().__init__(message)
+        self.message, self.option = message, option
 
 
 class ParseError(AdjacError):
@@ -34,3 +67,43 @@ def _window(line: str, column: int, width: int = 72) -> tuple[str, int]:
     if start + width < len(line):
         piece = piece[:-1] + "…"
     return piece, column
+
+
+class Interrupted(BaseException):
+    """A signal stopped the run.  Like KeyboardInterrupt it is no ``Exception``, so that no
+    ``except Exception`` swallows it; ``Guard`` fills in what was left unwritten."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.points: int | None = None          # points computed before it, when a loop counted them
+        self.unwritten: list[str] = []          # files left as they were
+        self.incomplete: list[str] = []         # streams that may hold part of the output
+
+    @property
+    def status(self) -> int:
+        return ExitStatus.SIGNAL + self.signum
+
+
+class WriteError(Exception):
+    """A write to an output failed: a full disk, /dev/full, a reader that went away."""
+
+    def __init__(self, name: str, err: OSError):
+        self.name, self.errno = name, err.errno
+        super().__init__(f"cannot write {name}: {err.strerror or err}")
+
+
+class PointsError(AdjacError):
+    """A malformed points file: ``where`` is 'line 7' (text) or 'row 7' (npy)."""
+
+    def __init__(self, source: str, where: str, message: str):
+        self.source, self.where, self.message = source, where, message
+        super().__init__(f"{source}, {where}: {message}" if where else f"{source}: {message}")
+
+
+class SymbolicUnavailable(AdjacError):
+    """SymPy is not installed; the message says how to install it."""
+
+
+class RenderError(AdjacError):
+    """dot is missing or failed; str(err) says what to do."""

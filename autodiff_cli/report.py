@@ -46,6 +46,18 @@ class Report:
     bad_points: int = 0                    # how many points have a non-finite result
 
     @property
+    def kind(self) -> str:
+        """What the derivatives are: "jacobian" (N, m, n), "jvp" J·x_dot (N, m) or "vjp" y_barᵀ·J (N, n)."""
+        return kind_of(self.mode, self.seed)
+
+    @property
+    def derivatives(self) -> np.ndarray:
+        """J, or the seeded product J·x_dot / y_barᵀ·J (see ``kind``)."""
+        D = self.jacobian if self.seed is None else self.product
+        assert D is not None
+        return D
+
+    @property
     def unexplained(self) -> int:
         """How many points with non-finite results were not traced back to a node."""
         return self.bad_points - len({problem.point for problem in self.problems})
@@ -57,16 +69,13 @@ class Report:
             return 1
         return self.graph.n if self.mode == "forward" else self.graph.m
 
-    def passes_text(self) -> str:
-        return passes_text(self.mode, self.n_passes, self.seed is not None)
 
 
-def passes_text(mode: str, count: int, seeded: bool) -> str:
-    """'reverse mode: 2 passes, one per output', or 'forward mode: 1 pass, seeded (J·v)'."""
-    if seeded:
-        return f"{mode} mode: 1 pass, seeded ({'J·v' if mode == 'forward' else 'vᵀ·J'})"
-    per = "input" if mode == "forward" else "output"
-    return f"{mode} mode: {count} pass{'es' if count != 1 else ''}, one per {per}"
+def kind_of(mode: str, seed: Any) -> str:
+    """"jacobian" without a seed; with one, "jvp" (forward mode) or "vjp" (reverse mode)."""
+    if seed is None:
+        return "jacobian"
+    return "jvp" if mode == "forward" else "vjp"
 
 
 def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, problems: int = 10,
@@ -106,8 +115,7 @@ def _check(report: Report, problems: int, flagged: np.ndarray) -> Report:
     """Count the points with a non-finite result or intermediate (``flagged``: an overflow
     that the outputs no longer show); trace the first ``problems`` of them."""
     N = len(report.points)
-    derivatives = report.product if report.product is not None else report.jacobian
-    assert derivatives is not None
+    derivatives = report.derivatives
     finite = np.isfinite(derivatives).reshape(N, -1) if derivatives.size else np.ones((N, 1), dtype=bool)
     bad = ~(np.isfinite(report.values).all(axis=1) & finite.all(axis=1)) | flagged
     report.bad_points = int(bad.sum())

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from autodiff_cli import compute, jacobian, jvp, parse, vjp
 from autodiff_cli.core import ad
 from autodiff_cli.core.primitives import PRIMITIVES
+from autodiff_cli.outputs.notation import passes_of
 
 MODES = ["forward", "reverse"]
 
@@ -220,7 +221,7 @@ def test_report_has_no_problems_when_everything_is_finite():
     report = compute(parse("x1*x2 + sin(x1), exp(x1-x2)"), [[1.0, 2.0]], "auto")
     assert report.problems == [] and report.bad_points == 0
     assert report.mode == "forward" and report.n_passes == 2
-    assert report.passes_text() == "forward mode: 2 passes, one per input"
+    assert passes_of(report) == "forward mode: 2 passes, one per input"
 
 
 def test_report_with_a_seed():
@@ -230,7 +231,7 @@ def test_report_with_a_seed():
     np.testing.assert_allclose(forward.product, [[5.0, 1 / 3]], rtol=1e-15)
     np.testing.assert_allclose(reverse.product, [[1 / 3, 1 / 3, 0.0]], rtol=1e-15)
     assert forward.n_passes == reverse.n_passes == 1
-    assert reverse.passes_text() == "reverse mode: 1 pass, seeded (vᵀ·J)"
+    assert passes_of(reverse) == "reverse mode: 1 pass, seeded (vᵀ·J)"
 
 
 # --- many points at once -----------------------------------------------------------------------------

@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from autodiff_cli import batch, jacobian, parse
+from autodiff_cli import jacobian, parse, points
+from autodiff_cli import run as loop
 from autodiff_cli.cli import main
+from autodiff_cli.outputs import json as json_out
 from autodiff_cli.report import compute
 
 F1 = "x1*x2 + sin(x1), exp(x1-x2)"
@@ -32,8 +34,8 @@ def expected(text, X, mode="auto"):
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Chunks of 3 points and text blocks of 16 bytes: every path crosses a boundary."""
-    monkeypatch.setattr(batch, "chunk_size", lambda graph, mode, seeded=False: 3)
-    monkeypatch.setattr(batch, "BLOCK", 16)
+    monkeypatch.setattr(loop, "chunk_size", lambda graph, mode, seeded=False: 3)
+    monkeypatch.setattr(points, "BLOCK", 16)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -269,18 +271,17 @@ def test_warnings_stay_bounded_and_point_at_global_indices(tmp_path, small_chunk
 def test_fast_json_text_equals_json_dumps():
     """The batch writer spells finite rows itself; it must match json.dumps exactly
     (here with some rows that overflow, which take the json.dumps path)."""
-    from autodiff_cli import render
 
     rng = np.random.default_rng(3)
     X = rng.standard_normal((50, 3)) * 10.0 ** rng.integers(-20, 20, (50, 3))
     graph = parse("x1*x2, exp(x3)/x1, x2")
     for mode, seed in (("forward", None), ("reverse", None), ("forward", [1.0, 2.0, -3.0]), ("reverse", [1, 0, 2])):
         report = compute(graph, X, mode, seed)
-        lines = batch.result_lines(report, 0, with_warnings=True)
+        lines = json_out.result_lines(report, 0, with_warnings=True)
         assert 0 < report.bad_points < len(X)
         for p, line in enumerate(lines):
-            obj = render.result_object(report, p)
-            obj["warnings"] = [render.warning_object(report, q) for q in report.problems if q.point == p]
+            obj = json_out.result_object(report, p)
+            obj["warnings"] = [json_out.warning_object(report, q) for q in report.problems if q.point == p]
             assert line == json.dumps(obj, allow_nan=False)
 
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from autodiff_cli import parse
 from autodiff_cli.cli import main
-from autodiff_cli.dot import INSTALL_HINT, quote, to_dot
+from autodiff_cli.outputs.dot import INSTALL_HINT, quote, to_dot
 
 WORKED = "sin(x1) + x1*x2, exp(x1-x2)"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from autodiff_cli import jacobian, parse
 from autodiff_cli.cli import main
 from autodiff_cli.core.primitives import PRIMITIVES
-from autodiff_cli.latex import escape, name, number, standalone
-from autodiff_cli.latex import math as to_math
+from autodiff_cli.outputs.latex import escape, name, number, standalone
+from autodiff_cli.outputs.latex import math as to_math
 
 WORKED = "sin(x1) + x1*x2, exp(x1-x2)"
 needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")

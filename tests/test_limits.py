@@ -402,8 +402,8 @@ def _out_of_memory(*args, **kwargs):
 @pytest.mark.parametrize(
     ("where", "args"),
     [
-        ("autodiff_cli.report.compute", ["x*y", "--at", "1,2", "--format", "json"]),
-        ("autodiff_cli.batch.run", ["x*y", "--at", "1,2", "--format", "npy", "-o", "{tmp}/J.npz"]),
+        ("autodiff_cli.run.compute", ["x*y", "--at", "1,2", "--format", "json"]),
+        ("autodiff_cli.run.run", ["x*y", "--at", "1,2", "--format", "npy", "-o", "{tmp}/J.npz"]),
         ("autodiff_cli.symbolic.compute", ["x*y"]),
         ("autodiff_cli.cli.parse", ["x*y", "--at", "1,2"]),
     ],

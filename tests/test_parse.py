@@ -131,10 +131,11 @@ def test_nan_constants_share_a_node():
 def test_signed_zeros_in_symbolic_mode():
     pytest.importorskip("sympy")
     from autodiff_cli import symbolic
+    from autodiff_cli.outputs.json import symbolic_document
 
     graph = parse("atan(x/0) + atan(x/(-0))")
     report = symbolic.compute(graph, "forward")
-    definitions = [w["definition"] for w in symbolic.document(report)["wengert"]]
+    definitions = [w["definition"] for w in symbolic_document(report)["wengert"]]
     assert definitions[1:3] == ["w1/0", "w1/(-0)"]      # two nodes, as in the numeric graph
     assert report.problems                              # 1/0: not finite, so flagged, never π
 

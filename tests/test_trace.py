@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from autodiff_cli import compute, parse
 from autodiff_cli.cli import main
-from autodiff_cli.trace import Notation, build, equation
+from autodiff_cli.outputs.notation import Notation, equation
+from autodiff_cli.trace import build
 
 DOT, BAR = "\u0307", "\u0304"
 WORKED = "sin(x1) + x1*x2, exp(x1-x2)"
@@ -303,7 +304,7 @@ def test_narrow_terminal_puts_one_term_per_line(monkeypatch):
     from rich.cells import cell_len
     from rich.console import Console
 
-    from autodiff_cli.trace import tables
+    from autodiff_cli.outputs.table import trace_tables as tables
 
     monkeypatch.setenv("COLUMNS", "110")
     text = "x*x + tan(x)/y - cos(x)^2 + tanh(-x)*2*atan(x*y), sqrt(y) - x"
@@ -322,8 +323,7 @@ def test_plain_table_draws_as_rich_does():
     from rich.console import Console
     from rich.text import Text
 
-    from autodiff_cli.render import new_table
-    from autodiff_cli.trace import PlainTable
+    from autodiff_cli.outputs.table import PlainTable, new_table
 
     def draw(table):
         console = Console(width=100_000, no_color=True, force_terminal=False, record=True, file=io.StringIO())

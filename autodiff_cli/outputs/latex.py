@@ -12,10 +12,26 @@ from __future__ import annotations
 import math as _math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-from .core.graph import Const, Graph, format_number
-from .report import Report
+from .. import trace as tracing
+from ..core.graph import Const, Graph, format_number
+from ..report import Report
+from .sink import Sink, Style
+
+if TYPE_CHECKING:
+    from ..symbolic import SymbolicReport
+
+from .notation import (
+    Notation,
+    definition_at,
+    equation,
+    equation_terms,
+    equation_terms_at,
+    pass_seeds,
+    passes_of,
+    result_marks,
+)
 
 PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"
 
@@ -239,7 +255,7 @@ def mode_text(report: Report) -> str:
     if report.seed is not None:
         product = r"$J_{f}\,\dot{x}$" if report.mode == "forward" else r"$\bar{y}^{\top} J_{f}$"
         return f"{report.mode} mode: one pass for {product}"
-    return escape(report.passes_text())
+    return escape(passes_of(report))
 
 
 def tabular(spec: str, head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -281,14 +297,13 @@ def trace_latex(report: Report, p: int, digits: int = 6) -> str:
     Every rule comes from ``trace`` (which builds it from the primitives table); this
     function only typesets: ẇ4 becomes \\dot{w}_{4}, w̄4 becomes \\bar{w}_{4}.
     """
-    from . import trace as tracing
 
     tr = tracing.build(report, p)
     graph = tr.graph
     rows = []
     for i in range(len(graph)):
         role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in tr.outputs_at(i)]
-        at = tracing.definition_at(tr, i, digits)
+        at = definition_at(tr, i, digits)
         rows.append([f"$w_{{{i + 1}}}$", f"${math(graph.definition(i))}$", f"${math(at)}$" if at else "",
                      f"${number(tr.w[i], digits)}$", ", ".join(role)])
     for k, out in enumerate(graph.outputs):
@@ -299,16 +314,16 @@ def trace_latex(report: Report, p: int, digits: int = 6) -> str:
              _center(tabular("@{}lllrl@{}", ["variable", "definition", "at this point", "value", ""], rows))]
     forward = tr.mode == "forward"
     for q, sweep in enumerate(tr.passes):
-        seeds = tracing.pass_seeds(tr, q)                       # "ẇ1 = 1, ẇ2 = 0"
+        seeds = pass_seeds(tr, q)                       # "ẇ1 = 1, ẇ2 = 0"
         parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}} ({_pass_label(tr, q)}): "
                      f"${math(seeds)}$")
         rows = []
         for row in sweep.rows:
-            marks = tracing.result_marks(tr, row, q)
+            marks = result_marks(tr, row, q)
             value = number(row.value, digits)
-            rows.append([f"${math(tracing.Notation().derivative(tr.mode, row.node))}$",
-                         _terms(tracing.equation_terms(tr, row)),
-                         _terms(tracing.equation_terms_at(tr, row, q, digits)),
+            rows.append([f"${math(Notation().derivative(tr.mode, row.node))}$",
+                         _terms(equation_terms(tr, row)),
+                         _terms(equation_terms_at(tr, row, q, digits)),
                          f"$\\mathbf{{{value}}}$" if marks else f"${value}$",
                          ", ".join(f"${_mark(m)}$" for m in marks)])
         entry = "entry of $J$" if sweep.identity else "entry of $J\\dot{x}$" if forward else \
@@ -353,3 +368,90 @@ def finish(graph: Graph, parts: list[str], is_standalone: bool) -> str:
     if is_standalone:
         return standalone(body, "Jacobian by automatic differentiation")
     return fragment_header(graph) + "\n" + body + "\n"
+
+
+def symbolic_jacobian(report: SymbolicReport) -> str:
+    """J (or the seeded product) as one LaTeX matrix, rows outputs and columns inputs."""
+    from .. import symbolic
+
+    sp = symbolic.sympy_module()
+    if report.jacobian is not None:
+        return symbolic.latex(sp.Matrix(report.jacobian) if report.jacobian and report.graph.n else sp.zeros(report.graph.m, 0))
+    assert report.product is not None
+    matrix = sp.Matrix(report.product)
+    return symbolic.latex(matrix if report.mode == "forward" else matrix.T)
+
+
+# --- LaTeX ---------------------------------------------------------------------------------------
+def symbolic_latex(report: SymbolicReport, is_standalone: bool = False, with_trace: bool = False) -> str:
+    """``--format latex`` without a point: the function, J as formulas, and the sweeps if asked."""
+    from .. import symbolic
+
+
+    graph = report.graph
+    xs = ", ".join(name(v) for v in graph.inputs)
+    J = f"J_{{f}}({xs})"
+    head = f"In the inputs ({escape(passes_of(report))}):"
+    if report.product is not None:
+        seed = [number(v) for v in report.seed or ()]
+        if report.mode == "forward":                   # J·ẋ, a column
+            body = (f"{J}\\,\\dot{{x}} = {J}{pmatrix([[v] for v in seed])} = "
+                    f"{pmatrix([[symbolic.latex(c)] for c in report.product])}")
+        else:                                          # ȳᵀ·J, a row
+            body = (f"\\bar{{y}}^{{\\top}} {J} = {pmatrix([seed])} {J} = "
+                    f"{pmatrix([[symbolic.latex(c) for c in report.product]])}")
+    else:
+        assert report.jacobian is not None
+        body = (f"{J} = {jacobian_frac(graph)} = "
+                f"{pmatrix([[symbolic.latex(c) for c in row] for row in report.jacobian])}")
+    parts = [function_block(graph), f"{head}\n\\[\n  {body}\n\\]", symbolic_trace_latex(report, with_trace)]
+    return finish(graph, parts, is_standalone)
+
+
+def symbolic_trace_latex(report: SymbolicReport, with_passes: bool = True) -> str:
+    """The sweeps as booktabs tabulars: the primal sweep, then (``with_passes``) each pass,
+    every value, tangent or adjoint a formula in the inputs."""
+    from .. import symbolic
+
+
+    graph = report.graph
+    outputs = tracing.outputs_by_node(graph)
+    rows = []
+    for i in range(len(graph)):
+        role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in outputs.get(i, ())]
+        rows.append([f"$w_{{{i + 1}}}$", f"${math(graph.definition(i))}$", f"${symbolic.latex(report.w[i])}$",
+                     ", ".join(role)])
+    parts = ["\\noindent\\textbf{Evaluation trace} (primal sweep), in the inputs:",
+             tabular("@{}llll@{}", ["variable", "definition", "in the inputs", ""], rows)]
+    if not with_passes:
+        return "\n\n".join(parts)
+    tr = symbolic.trace(report)
+    forward = tr.mode == "forward"
+    for q, sweep in enumerate(tr.passes):
+        seeds = pass_seeds(tr, q)                       # "ẇ1 = 1, ẇ2 = 0"
+        parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}}: ${math(seeds)}$")
+        rows = []
+        for row in sweep.rows:
+            marks = result_marks(tr, row, q)
+            value = symbolic.latex(row.value)
+            rows.append([f"${math(Notation().derivative(tr.mode, row.node))}$",
+                         f"${math(equation(tr, row))}$",
+                         f"$\\mathbf{{{value}}}$" if marks else f"${value}$",
+                         ", ".join(f"${math(m)}$" for m in marks)])
+        head = ["tangent" if forward else "adjoint", "rule", "in the inputs", "entry of $J$"]
+        parts.append(tabular("@{}llll@{}", head, rows))
+    return "\n\n".join(parts)
+
+
+class LatexSink(Sink):
+    """--format latex: the function, J at each point (or as formulas), and the sweeps with --trace."""
+
+    def __init__(self, out: IO[str], style: Style):
+        self.out, self.style = out, style
+
+    def write(self, report: Report, offset: int, checked: Any = None) -> None:
+        style = self.style
+        self.out.write(report_latex(report, style.digits or 6, style.standalone, style.trace))
+
+    def write_formulas(self, report: SymbolicReport) -> None:
+        self.out.write(symbolic_latex(report, self.style.standalone, self.style.trace))

@@ -32,34 +32,12 @@ from collections.abc import Sequence
 from types import FrameType, TracebackType
 from typing import IO, Any
 
+from ..errors import Interrupted, WriteError
+
 SIGNALS = (signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []))
 COMPLETED = (None, 0, 1)                # exit statuses of a run whose results are whole (1: some not finite)
 BUFFER = 2**20
 STDOUT = "standard output"
-
-
-class Interrupted(BaseException):
-    """A signal stopped the run.  Like KeyboardInterrupt it is no ``Exception``, so that no
-    ``except Exception`` swallows it; ``Guard`` fills in what was left unwritten."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-        self.points: int | None = None          # points computed before it, when a loop counted them
-        self.unwritten: list[str] = []          # files left as they were
-        self.incomplete: list[str] = []         # streams that may hold part of the output
-
-    @property
-    def status(self) -> int:
-        return 128 + self.signum
-
-
-class WriteError(Exception):
-    """A write to an output failed: a full disk, /dev/full, a reader that went away."""
-
-    def __init__(self, name: str, err: OSError):
-        self.name, self.errno = name, err.errno
-        super().__init__(f"cannot write {name}: {err.strerror or err}")
 
 
 class _Checked(io.RawIOBase):

@@ -20,22 +20,19 @@ from typing import Any
 
 import numpy as np
 
-from .core import ad
-from .core.graph import Const, Graph, format_number
-from .core.primitives import PRIMITIVES
-from .render import ascii_math
-from .report import point_text
-from .trace import _partial_rule as partial_rule  # the rule text is built once, in trace.py
-from .trace import outputs_by_node
+from ..core import ad
+from ..core.graph import Const, Graph, format_number
+from ..core.primitives import PRIMITIVES
+from ..errors import RenderError
+from ..report import point_text
+from ..trace import outputs_by_node
+from .notation import ascii_math, partial_rule
 
 FORMATS = ("svg", "png", "pdf")          # what --graph-out renders with dot
 
 INSTALL_HINT = ("Graphviz's dot program is not installed: install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz; Fedora: dnf install graphviz; macOS: brew install graphviz), "
                 "or use --graph to print the DOT text and render it elsewhere")
-
-class RenderError(Exception):
-    """dot is missing or failed; str(err) says what to do."""
 
 
 def quote(text: str) -> str:

@@ -34,12 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from .core import ad
-from .core.graph import Const, Graph, format_number
-from .core.parse import parse
-from .core.primitives import CONSTANTS, PRIMITIVES
-from .errors import AdjacError
-from .report import passes_text
+from ..core import ad
+from ..core.graph import Const, Graph
+from ..core.parse import parse
+from ..core.primitives import CONSTANTS, PRIMITIVES
+from ..errors import AdjacError, SymbolicUnavailable
 
 INSTALL = "pip install 'adjac[symbolic]'"
 SIMPLIFY_LIMIT = 400      # count_ops above which a formula is left as the sweep made it
@@ -47,10 +46,6 @@ SIMPLIFY_SECONDS = 5.0    # SymPy's simplify per run, in all; past it formulas s
 FORMULA_SECONDS = 2.0     # ... and per formula, so that one slow formula leaves time for the others
 NESTING_LIMIT = 6         # functions of functions deeper than this are not simplified where no timer can stop SymPy
 EXACT_POWER_LIMIT = 64    # a power of numbers with a larger exponent is taken in doubles, as adjac does
-
-
-class SymbolicUnavailable(AdjacError):
-    """SymPy is not installed; the message says how to install it."""
 
 
 def sympy_module() -> Any:
@@ -121,7 +116,7 @@ def _exact(graph: Graph, a: Const) -> Any:
 # --- the local partials, from the table's rules -------------------------------------------
 def rule_text(prim: str, k: int) -> str:
     """The paper rule of ∂w/∂u_k in adjac's language: ``b*a^(b-1)``."""
-    from .render import ascii_math
+    from ..outputs.notation import ascii_math
 
     return ascii_math(PRIMITIVES[prim].rules[k]).format(w="w", a="a", b="b")
 
@@ -223,9 +218,6 @@ class SymbolicReport:
     def formula(self, expr: Any, paper: bool = False) -> str:
         """expr in adjac's language, for this function's inputs."""
         return formula(expr, paper, self.graph.inputs)
-
-    def passes_text(self) -> str:
-        return passes_text(self.mode, self.n_passes, self.seed is not None)
 
 
 def sweeps(graph: Graph, mode: ad.Mode, seeds: Sequence[Sequence[float]]) -> tuple[list[Any], list[ad.Pass], list[ad.Edge]]:
@@ -495,76 +487,6 @@ def latex(expr: Any) -> str:
     return str(sympy_module().latex(expr))
 
 
-def latex_jacobian(report: SymbolicReport) -> str:
-    """J (or the seeded product) as one LaTeX matrix, rows outputs and columns inputs."""
-    sp = sympy_module()
-    if report.jacobian is not None:
-        return latex(sp.Matrix(report.jacobian) if report.jacobian and report.graph.n else sp.zeros(report.graph.m, 0))
-    assert report.product is not None
-    matrix = sp.Matrix(report.product)
-    return latex(matrix if report.mode == "forward" else matrix.T)
-
-
-# --- output --------------------------------------------------------------------------------
-def document(report: SymbolicReport, with_trace: bool = False) -> dict[str, Any]:
-    """JSON: the numeric document's keys, with formulas (strings adjac parses) for numbers."""
-    from . import trace as tracing
-
-    graph, formula = report.graph, report.formula
-    result: dict[str, Any] = {"point": None, "value": [formula(v) for v in report.values]}
-    if report.product is not None:
-        result["seed"] = list(report.seed or ())
-        result["jvp" if report.mode == "forward" else "vjp"] = [formula(c) for c in report.product]
-    else:
-        assert report.jacobian is not None
-        result["jacobian"] = [[formula(c) for c in row] for row in report.jacobian]
-    if with_trace:
-        result["trace"] = tracing.trace_object(trace(report), formula)
-    wengert = [{"name": f"w{i + 1}", "definition": graph.definition(i), "formula": formula(w_i)}
-               for i, w_i in enumerate(report.w)]
-    return {"variables": list(graph.inputs), "outputs": list(graph.labels), "symbolic": True,
-            "mode": report.mode, "passes": report.n_passes, "wengert": wengert, "results": [result],
-            "warnings": [{"point": None, "node": None, "expression": expression, "kind": kind, "arguments": [],
-                          "message": message} for kind, expression, message in report.problems]}
-
-
-def tables(report: SymbolicReport, unicode: bool, plain: bool = False, with_trace: bool = False) -> list[Any]:
-    """Rich renderables: (the trace, then) a heading and J as formulas (outputs as rows, inputs as columns)."""
-    from rich.text import Text
-
-    from .render import ascii_math, new_table
-
-    graph = report.graph
-    d = "∂" if unicode else "d"
-    fmt = functools.partial(report.formula, paper=unicode)
-    head = Text(f"f({', '.join(graph.inputs)}) = ", style="bold")
-    head.append(Text(", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})"))
-    head.append(Text(f"   ({report.passes_text() if unicode else ascii_math(report.passes_text())})", style="bold"))
-    parts = primal_tables(report, unicode, plain) + (trace_tables(report, unicode, plain) if with_trace else [])
-    table = new_table(plain)
-    labels = [graph.labels[k] if graph.m == 1 else f"y{k + 1} = {graph.labels[k]}" for k in range(graph.m)]
-    if report.product is not None and report.mode == "reverse":                 # vᵀ·J: a row, one entry per input
-        table.add_column("input")
-        table.add_column("vᵀ·J" if unicode else "v^T J", style="bold")
-        for name, c in zip(graph.inputs, report.product):
-            table.add_row(Text(name), Text(fmt(c)))
-        seed = ", ".join(map(format_number, report.seed or ()))
-        return [*parts, head, table, Text(f"seed v = ({seed}) on the outputs")]
-    table.add_column("output")
-    if report.product is not None:
-        table.add_column("J·v" if unicode else "J v", style="bold")
-        for label, c in zip(labels, report.product):
-            table.add_row(Text(label), Text(fmt(c)))
-        seed = ", ".join(map(format_number, report.seed or ()))
-        return [*parts, head, table, Text(f"seed v = ({seed}) on the inputs")]
-    assert report.jacobian is not None
-    for name in graph.inputs:
-        table.add_column(f"{d}/{d}{name}")
-    for label, row in zip(labels, report.jacobian):
-        table.add_row(Text(label), *(Text(fmt(c)) for c in row))
-    return [*parts, head, table]
-
-
 # --- the trace: trace.py's rows, with formulas for numbers ---------------------------------------
 def trace(report: SymbolicReport) -> Any:
     """The sweeps as a ``trace.Trace``: every value, partial, tangent or adjoint a formula.
@@ -572,7 +494,7 @@ def trace(report: SymbolicReport) -> Any:
     The rows and their chain-rule terms are built by ``trace.assemble``, as for numbers;
     each tangent or adjoint is simplified in the inputs (ẇ6 = x2 + cos(x1)).
     """
-    from . import trace as tracing
+    from .. import trace as tracing
 
     sp = sympy_module()
     cs = [c for *_, c in report.edges]
@@ -582,114 +504,3 @@ def trace(report: SymbolicReport) -> Any:
                             report.seed is None, zero=sp.Integer(0))
 
 
-def primal_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
-    """The Wengert list with each w_i in the inputs: the primal sweep on paper."""
-    from rich.text import Text
-
-    from . import trace as tracing
-    from .render import new_table
-
-    graph = report.graph
-    nt = tracing.Notation(unicode)
-    fmt = functools.partial(report.formula, paper=unicode)
-    outputs = tracing.outputs_by_node(graph)
-    primal = new_table(plain)
-    for header in ("variable", "definition", "in the inputs", ""):
-        primal.add_column(header, overflow="fold")
-    for i in range(len(graph)):
-        role = (["input"] if i < graph.n else []) + [f"output y{k + 1}" for k in outputs.get(i, ())]
-        primal.add_row(Text(f"w{i + 1}"), Text(nt.math(graph.definition(i))), Text(fmt(report.w[i])),
-                       Text(", ".join(role)))
-    for k, out in enumerate(graph.outputs):
-        if isinstance(out, Const):
-            primal.add_row(Text(f"y{k + 1}"), Text("a constant"), Text(fmt(constant(graph, out))), Text(f"output y{k + 1}"))
-    return [Text("evaluation trace (primal sweep), in the inputs", style="bold"), primal, Text("")]
-
-
-def trace_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
-    """The lecture's pass tables in formulas: one per pass, each tangent or adjoint in the inputs."""
-    from rich.text import Text
-
-    from . import trace as tracing
-    from .render import new_table
-
-    tr = trace(report)
-    nt = tracing.Notation(unicode)
-    fmt = functools.partial(report.formula, paper=unicode)
-    forward = tr.mode == "forward"
-    parts: list[Any] = []
-    for q, sweep in enumerate(tr.passes):
-        parts.append(Text(tracing.pass_heading(tr, q, nt), style="bold"))
-        table = new_table(plain)
-        table.add_column("tangent" if forward else "adjoint")
-        table.add_column(tracing.rule_heading(tr.mode, nt), overflow="fold")
-        table.add_column("in the inputs", overflow="fold")
-        table.add_column(tracing.entry_heading(tr.mode, sweep.identity, nt))
-        for row in sweep.rows:
-            marks = tracing.result_marks(tr, row, q)
-            table.add_row(Text(nt.derivative(tr.mode, row.node), style="bold" if marks else ""),
-                          Text(tracing.equation(tr, row, nt)),
-                          Text(fmt(row.value), style="bold" if marks else "dim" if row.zero else ""),
-                          Text(nt.math(", ".join(marks)), style="bold"))
-        parts += [table, Text("")]
-    return parts
-
-
-# --- LaTeX ---------------------------------------------------------------------------------------
-def latex_document(report: SymbolicReport, is_standalone: bool = False, with_trace: bool = False) -> str:
-    """``--format latex`` without a point: the function, J as formulas, and the sweeps if asked."""
-    from . import latex as tex
-
-    graph = report.graph
-    xs = ", ".join(tex.name(v) for v in graph.inputs)
-    J = f"J_{{f}}({xs})"
-    head = f"In the inputs ({tex.escape(report.passes_text())}):"
-    if report.product is not None:
-        seed = [tex.number(v) for v in report.seed or ()]
-        if report.mode == "forward":                   # J·ẋ, a column
-            body = (f"{J}\\,\\dot{{x}} = {J}{tex.pmatrix([[v] for v in seed])} = "
-                    f"{tex.pmatrix([[latex(c)] for c in report.product])}")
-        else:                                          # ȳᵀ·J, a row
-            body = (f"\\bar{{y}}^{{\\top}} {J} = {tex.pmatrix([seed])} {J} = "
-                    f"{tex.pmatrix([[latex(c) for c in report.product]])}")
-    else:
-        assert report.jacobian is not None
-        body = (f"{J} = {tex.jacobian_frac(graph)} = "
-                f"{tex.pmatrix([[latex(c) for c in row] for row in report.jacobian])}")
-    parts = [tex.function_block(graph), f"{head}\n\\[\n  {body}\n\\]", trace_latex(report, with_trace)]
-    return tex.finish(graph, parts, is_standalone)
-
-
-def trace_latex(report: SymbolicReport, with_passes: bool = True) -> str:
-    """The sweeps as booktabs tabulars: the primal sweep, then (``with_passes``) each pass,
-    every value, tangent or adjoint a formula in the inputs."""
-    from . import latex as tex
-    from . import trace as tracing
-
-    graph = report.graph
-    outputs = tracing.outputs_by_node(graph)
-    rows = []
-    for i in range(len(graph)):
-        role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in outputs.get(i, ())]
-        rows.append([f"$w_{{{i + 1}}}$", f"${tex.math(graph.definition(i))}$", f"${latex(report.w[i])}$",
-                     ", ".join(role)])
-    parts = ["\\noindent\\textbf{Evaluation trace} (primal sweep), in the inputs:",
-             tex.tabular("@{}llll@{}", ["variable", "definition", "in the inputs", ""], rows)]
-    if not with_passes:
-        return "\n\n".join(parts)
-    tr = trace(report)
-    forward = tr.mode == "forward"
-    for q, sweep in enumerate(tr.passes):
-        seeds = tracing.pass_seeds(tr, q)                       # "ẇ1 = 1, ẇ2 = 0"
-        parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}}: ${tex.math(seeds)}$")
-        rows = []
-        for row in sweep.rows:
-            marks = tracing.result_marks(tr, row, q)
-            value = latex(row.value)
-            rows.append([f"${tex.math(tracing.Notation().derivative(tr.mode, row.node))}$",
-                         f"${tex.math(tracing.equation(tr, row))}$",
-                         f"$\\mathbf{{{value}}}$" if marks else f"${value}$",
-                         ", ".join(f"${tex.math(m)}$" for m in marks)])
-        head = ["tangent" if forward else "adjoint", "rule", "in the inputs", "entry of $J$"]
-        parts.append(tex.tabular("@{}llll@{}", head, rows))
-    return "\n\n".join(parts)

@@ -1,0 +1,258 @@
+"""JSON and JSON lines: one document (streamed) or one object per point.
+
+Strict JSON: nan and inf are null, and a ``warnings`` list says where they came from.
+Rows of J are outputs and columns are inputs: J[k][j] = ∂y_k/∂x_j.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import trace as tracing
+from ..check import ATOL, FAIL, RTOL, ULPS, UNVERIFIED, Check
+from ..core.graph import Graph
+from ..report import Problem, Report
+from ..trace import Trace
+from .notation import Notation, _rows_text, equation, partial_rule, pass_label
+from .sink import Sink, Style
+
+if TYPE_CHECKING:
+    from ..run import Summary
+    from ..symbolic import SymbolicReport
+
+
+# --- machine formats -----------------------------------------------------------------
+def number(v: float) -> float | None:
+    """A JSON number: full double precision, or null when not finite."""
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def numbers(a: np.ndarray) -> Any:
+    """A nested list of JSON numbers from an array."""
+    if a.ndim == 0:
+        return number(float(a))
+    if np.isfinite(a).all():
+        return a.tolist()
+    return [numbers(row) for row in a] if a.ndim > 1 else [number(v) for v in a]
+
+
+def result_object(report: Report, p: int) -> dict[str, Any]:
+    """The JSON object for point p: point, value, and the Jacobian or the seeded product."""
+    obj: dict[str, Any] = {"point": numbers(report.points[p]), "value": numbers(report.values[p])}
+    if report.seed is not None:
+        obj["seed"] = numbers(report.seed)
+    obj[report.kind] = numbers(report.derivatives[p])
+    return obj
+
+
+def warning_object(report: Any, problem: Problem) -> dict[str, Any]:
+    """The JSON warning for one problem (everything needed is in ``problem``)."""
+    return {
+        "point": problem.point,
+        "node": None if problem.node is None else f"w{problem.node + 1}",
+        "expression": problem.expression,
+        "kind": problem.kind,
+        "arguments": [number(a) for a in problem.arguments],
+        "message": problem.message,
+    }
+
+
+def warnings_list(report: Report | Summary) -> list[dict[str, Any]]:
+    """The JSON warnings of a run (a Report, or batch.Summary for many chunks): one per
+    traced problem, and one counting the points with non-finite results not traced."""
+    found = [warning_object(report, problem) for problem in report.problems]
+    more = report.unexplained
+    if more > 0:
+        found.append({"point": None, "node": None, "expression": "", "kind": "value", "arguments": [],
+                      "message": f"{more} more point{'s' if more > 1 else ''} with non-finite results"})
+    return found
+
+
+# --- JSON ----------------------------------------------------------------------------------
+def trace_object(trace: Trace, scalar: Any = None) -> dict[str, Any]:
+    """The "trace" member of a JSON result (see README, "Tracing the sweeps").
+
+    {"mode", "nodes": [{"name", "definition", "value", "input", "outputs"}],
+     "passes": [{"seed", "label", "derivatives": {name: value}, "rows": [...]}]}
+    Structurally zero derivatives are 0.0; non-finite numbers are null.  ``scalar``
+    writes each value (default: a JSON number; ``symbolic`` passes its formula writer).
+    """
+
+    write = scalar or number
+
+    graph = trace.graph
+    nodes = [{"name": f"w{i + 1}", "definition": graph.definition(i), "value": write(trace.w[i]),
+              "input": graph.inputs[i] if i < graph.n else None,
+              "outputs": [f"y{k + 1}" for k in trace.outputs_at(i)]} for i in range(len(graph))]
+    passes = []
+    nt = Notation()
+    for q, sweep in enumerate(trace.passes):
+        rows = [{"name": f"w{row.node + 1}",
+                 "equation": equation(trace, row, nt),
+                 "seeds": [f"{'x' if trace.mode == 'forward' else 'y'}{s + 1}" for s in row.seeds],
+                 "terms": [{"from": f"w{(t.j if trace.mode == 'forward' else t.i) + 1}", "rule": partial_rule(graph, t.i, t.k),
+                            "c": write(t.c)} for t in row.terms],
+                 "value": write(row.value),
+                 "structurally_zero": row.zero} for row in sweep.rows]
+        derivatives = {f"w{row.node + 1}": write(row.value) for row in sorted(sweep.rows, key=lambda r: r.node)}
+        passes.append({"seed": [number(s) for s in sweep.seed], "label": pass_label(trace, q),
+                       "derivatives": derivatives, "rows": rows})
+    return {"mode": trace.mode, "nodes": nodes, "passes": passes}
+
+
+def check_object(result: Check, p: int) -> dict[str, Any]:
+    """The ``"check"`` object of the result for point p (non-finite numbers become null)."""
+
+    (fr_abs, fr_rel), (fd_abs, fd_rel) = result.summary(p).values()
+    status_name = {FAIL: "fail", UNVERIFIED: "unverified"}
+    entries = [
+        {"output": k, "input": j, "status": status_name[int(result.status[p, k, j])],
+         "forward": number(result.forward[p, k, j]), "reverse": number(result.reverse[p, k, j]),
+         "differences": number(result.differences[p, k, j]), "reason": why}
+        for (q, k, j), why in sorted(result.reasons.items()) if q == p
+    ]
+    return {
+        "verdict": result.verdict(p),
+        "forward_vs_reverse": {"max_abs": number(fr_abs), "max_rel": number(fr_rel),
+                               "ok": bool(result.fr_ok[p].all())},
+        "ad_vs_differences": {"max_abs": number(fd_abs), "max_rel": number(fd_rel),
+                              "unverified": int((result.status[p] == UNVERIFIED).sum())},
+        "tolerance": {"rtol": RTOL, "atol": ATOL, "ulps": ULPS},
+        "step": numbers(result.step[p]),
+        "differences": numbers(result.differences[p]),
+        "entries": entries,
+    }
+
+
+class JsonlSink(Sink):
+    """One result object per line, with the warnings for that point."""
+
+    def __init__(self, out: IO[str], style: Style):
+        self.out, self.trace = out, style.trace
+
+    def write(self, report: Report, offset: int, checked: Check | None = None) -> None:
+        if not self.trace and checked is None:
+            self.out.writelines(line + "\n" for line in result_lines(report, offset, with_warnings=True))
+            return
+        warnings = warnings_list(report)
+        for p in range(len(report.points)):
+            obj = result_object(report, p)
+            if checked is not None:
+                obj["check"] = check_object(checked, p)
+            obj["warnings"] = [w for w in warnings if w["point"] == p + offset]
+            if self.trace:
+                obj["trace"] = trace_object(tracing.build(report, p))
+            self.out.write(json.dumps(obj, allow_nan=False) + "\n")
+
+    def write_formulas(self, report: SymbolicReport) -> None:
+        doc = symbolic_document(report, self.trace)
+        self.out.write(json.dumps({**doc["results"][0], "warnings": doc["warnings"]}) + "\n")
+
+
+class JsonSink(Sink):
+    """One JSON document, streamed: the head, the results as they come, then the warnings."""
+
+    def __init__(self, out: IO[str], graph: Graph, mode: str, seed: Any, style: Style):
+        self.out, self.first, self.trace, self.done = out, True, style.trace, False
+        passes = 1 if seed is not None else graph.n if mode == "forward" else graph.m
+        head = {"variables": list(graph.inputs), "outputs": list(graph.labels), "mode": mode, "passes": passes,
+                "sparsity": graph.sparsity()}
+        self.head: str | None = json.dumps(head)[:-1] + ', "results": ['
+
+    def _start(self) -> None:
+        if self.head is not None:
+            self.out.write(self.head)
+            self.head = None
+
+    def write(self, report: Report, offset: int, checked: Check | None = None) -> None:
+        self._start()
+        if not self.trace and checked is None:
+            lines = result_lines(report, offset, with_warnings=False)
+        else:
+            lines = []
+            for p in range(len(report.points)):
+                obj = result_object(report, p)
+                if self.trace:
+                    obj["trace"] = trace_object(tracing.build(report, p))
+                if checked is not None:
+                    obj["check"] = check_object(checked, p)
+                lines.append(json.dumps(obj, allow_nan=False))
+        if lines:
+            self.out.write(("" if self.first else ", ") + ", ".join(lines))
+            self.first = False
+
+    def write_formulas(self, report: SymbolicReport) -> None:
+        self.out.write(json.dumps(symbolic_document(report, self.trace)) + "\n")
+        self.done = True
+
+    def close(self, summary: Summary | None) -> None:
+        if self.done:
+            return
+        self._start()
+        warnings = warnings_list(summary) if summary is not None else []
+        self.out.write('], "warnings": ' + json.dumps(warnings, allow_nan=False) + "}\n")
+
+
+def result_lines(report: Report, offset: int, with_warnings: bool) -> list[str]:
+    """``json.dumps(result_object(...))`` for every point of a chunk.
+
+    Rows that are all finite are spelled directly from one repr of the chunk (json.dumps
+    writes floats with repr and ', ' between items, so the text is the same); the others
+    go through ``result_object``, which writes null for nan and inf.
+    """
+    N, m, n = len(report.points), report.graph.m, report.graph.n
+    derivatives, key = report.derivatives, report.kind
+    width = derivatives.shape[-1]
+    table = np.concatenate([report.points, report.values, derivatives.reshape(N, -1)], axis=1)
+    finite = np.isfinite(table).all(axis=1)
+    texts = _rows_text(table)
+    problems: dict[int, list[dict[str, Any]]] = {}
+    for problem in report.problems:
+        problems.setdefault(problem.point - offset, []).append(warning_object(report, problem))
+    seed_text = f', "seed": {json.dumps(numbers(report.seed))}' if report.seed is not None else ""
+    tail = ', "warnings": []}' if with_warnings else "}"
+    lines = []
+    for p in range(N):
+        if not finite[p]:
+            obj = result_object(report, p)
+            if with_warnings:
+                obj["warnings"] = problems.get(p, [])
+            lines.append(json.dumps(obj, allow_nan=False))
+            continue
+        items = texts[p].split(", ")
+        if derivatives.ndim == 3:
+            rows = [", ".join(items[n + m + k * width : n + m + (k + 1) * width]) for k in range(m)]
+            derivative = "[[" + "], [".join(rows) + "]]"
+        else:
+            derivative = "[" + ", ".join(items[n + m :]) + "]"
+        lines.append(f'{{"point": [{", ".join(items[:n])}], "value": [{", ".join(items[n : n + m])}]'
+                     f'{seed_text}, "{key}": {derivative}{tail}')
+    return lines
+
+
+# --- formulas ----------------------------------------------------------------------------
+def symbolic_document(report: SymbolicReport, with_trace: bool = False) -> dict[str, Any]:
+    """JSON: the numeric document's keys, with formulas (strings adjac parses) for numbers."""
+    from .. import symbolic
+
+    graph, formula = report.graph, report.formula
+    result: dict[str, Any] = {"point": None, "value": [formula(v) for v in report.values]}
+    if report.product is not None:
+        result["seed"] = list(report.seed or ())
+        result["jvp" if report.mode == "forward" else "vjp"] = [formula(c) for c in report.product]
+    else:
+        assert report.jacobian is not None
+        result["jacobian"] = [[formula(c) for c in row] for row in report.jacobian]
+    if with_trace:
+        result["trace"] = trace_object(symbolic.trace(report), formula)
+    wengert = [{"name": f"w{i + 1}", "definition": graph.definition(i), "formula": formula(w_i)}
+               for i, w_i in enumerate(report.w)]
+    return {"variables": list(graph.inputs), "outputs": list(graph.labels), "symbolic": True,
+            "mode": report.mode, "passes": report.n_passes, "wengert": wengert, "results": [result],
+            "warnings": [{"point": None, "node": None, "expression": expression, "kind": kind, "arguments": [],
+                          "message": message} for kind, expression, message in report.problems]}

@@ -1,0 +1,284 @@
+"""The notation every printer shares: how a trace, a heading or a label is written.
+
+Unicode as in lecture notes (ẇ4, w̄4, ·, −, √) or plain ASCII (w_dot4, w_bar4, *, -).
+Everything here is built from the models' structure (graph, Trace, Term.i/k and the
+primitives table's rule templates), never by reading back text another printer wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..core.graph import Const, Graph, format_number, read
+from ..core.primitives import PRIMITIVES
+from ..trace import Row, Term, Trace
+
+
+def _label(graph: Graph, k: int, limit: int = 40) -> str:
+    label = graph.labels[k]
+    if len(label) > limit:
+        label = label[: limit - 1] + "…"
+    return label if graph.m == 1 else f"y{k + 1} = {label}"
+
+
+# The one ASCII spelling of the notation every printer uses (tables, trace, DOT, --check).
+_ASCII = str.maketrans({"·": "*", "−": "-", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "ᵀ": "^T",
+                        "∂": "d", "…": "...", "ε": "eps", "±": "+/-", "∇": "grad ", "Σ": "sum",
+                        "\u0307": "_dot", "\u0304": "_bar"})      # combining marks: ẇ4 → w_dot4, w̄4 → w_bar4
+
+
+def ascii_math(text: str) -> str:
+    """The plain-ASCII spelling of our math notation, for non-UTF-8 terminals and --ascii."""
+    return text.translate(_ASCII)
+
+
+DOT, BAR = "\u0307", "\u0304"                  # combining dot above, combining macron
+
+
+_SLOT = re.compile(r"\{([wab])\}")
+
+
+def _fill(template: str, slots: dict[str, str]) -> str:
+    """Fill {w}, {a}, {b}; a negative number is parenthesized unless the slot already is: cos(-1), (-2)²."""
+
+    def put(m: re.Match[str]) -> str:
+        text = slots[m.group(1)]
+        wrapped = template[m.start() - 1 : m.start()] == "(" and template[m.end() : m.end() + 1] == ")"
+        return f"({text})" if text.startswith("-") and not wrapped else text
+
+    return _SLOT.sub(put, template)
+
+
+def _slots(graph: Graph, i: int, show: Any) -> dict[str, str]:
+    """{w}, {a}, {b} of op i, each written by ``show(arg)``."""
+    op = graph.tape[i - graph.n]
+    slots = {"w": show(i)}
+    slots.update(zip("ab", (show(a) for a in op.args)))
+    return slots
+
+
+def _name(graph: Graph) -> Any:
+    return lambda a: format_number(a.value) if isinstance(a, Const) else f"w{a + 1}"
+
+
+def _number(w: tuple[float, ...], digits: int) -> Any:
+    return lambda a: format_number(float(read(w, a)), digits)
+
+
+def partial_rule(graph: Graph, i: int, k: int) -> str:
+    """∂w_i/∂(argument k) on paper, over variable names: ``cos(w1)``."""
+    prim = PRIMITIVES[graph.tape[i - graph.n].prim]
+    return _fill(prim.rules[k], _slots(graph, i, _name(graph)))
+
+
+def partial_at(trace: Trace, term: Term, digits: int = 6) -> str:
+    """The same rule with the point's numbers: ``cos(1)``."""
+    graph = trace.graph
+    prim = PRIMITIVES[graph.tape[term.i - graph.n].prim]
+    return _fill(prim.rules[term.k], _slots(graph, term.i, _number(trace.w, digits)))
+
+
+def definition_at(trace: Trace, i: int, digits: int = 6) -> str:
+    """The definition with the point's numbers: ``sin(1)``, ``1·2``; empty for inputs."""
+    graph = trace.graph
+    if i < graph.n:
+        return ""
+    return _fill(PRIMITIVES[graph.tape[i - graph.n].prim].show, _slots(graph, i, _number(trace.w, digits)))
+
+
+@dataclass(frozen=True)
+class Notation:
+    """ẇ4 and w̄4 (Unicode combining marks), or w_dot4 and w_bar4 in plain ASCII."""
+
+    unicode: bool = True
+
+    def mark(self, letter: str, kind: str, index: int) -> str:
+        if self.unicode:
+            return f"{letter}{DOT if kind == 'dot' else BAR}{index + 1}"
+        return f"{letter}_{kind}{index + 1}"
+
+    def derivative(self, mode: str, i: int) -> str:
+        """ẇ_i (forward) or w̄_i (reverse), 1-based on screen."""
+        return self.mark("w", "dot" if mode == "forward" else "bar", i)
+
+    def seed(self, mode: str, s: int) -> str:
+        """ẋ_j (forward) or ȳ_k (reverse)."""
+        return self.mark("x", "dot", s) if mode == "forward" else self.mark("y", "bar", s)
+
+    def math(self, text: str) -> str:
+        if self.unicode:
+            return text
+
+        return ascii_math(text)
+
+
+def _sum(parts: list[tuple[bool, str]]) -> list[str]:
+    """["a", "+ b", "− c"] from (negative, text) pairs: a sum, cut between its terms; ["0"] for none."""
+    if not parts:
+        return ["0"]
+    pieces = [("−" if parts[0][0] else "") + parts[0][1]]
+    pieces += [f"− {text}" if negative else f"+ {text}" for negative, text in parts[1:]]
+    return pieces
+
+
+def _top_level_sum(text: str) -> bool:
+    """Whether ``text`` has a binary + or − outside parentheses: 1 + w4² does, −sin(w1) does not."""
+    depth = 0
+    for pos, ch in enumerate(text):
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if depth == 0 and ch in "+−-" and text[pos - 1 : pos] == " " and text[pos + 1 : pos + 2] == " ":
+            return True
+    return False
+
+
+def _top_level(text: str, symbol: str) -> bool:
+    """Whether ``symbol`` occurs in ``text`` outside parentheses."""
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and ch == symbol:
+            return True
+    return False
+
+
+def _product(rule: str, factor: str, forward: bool, shown: str | None = None) -> tuple[bool, str]:
+    """(negative, text) of c·ẇ_j (forward) or w̄_i·c (reverse): a factor 1 is dropped, −1 is a minus.
+
+    The decision follows the symbolic ``rule``; ``shown`` (default: the rule) is what is
+    written, e.g. the rule with numbers, so that w1·ẇ2 becomes 1·0 and never just 0.
+    """
+    shown = rule if shown is None else shown
+    negative = rule[:1] == "−" and not _top_level_sum(rule[1:])
+    if negative:
+        rule, shown = rule[1:], shown[1:]
+    if rule == "1":
+        return negative, factor
+    if _top_level_sum(rule) or (forward and _top_level(rule, "/")):
+        shown = f"({shown})"                       # (1 + w4²)·ẇ3, (1/w6)·ẇ6; but w̄8·1/w2 reads right
+    return negative, f"{shown}·{factor}" if forward else f"{factor}·{shown}"
+
+
+def _paren(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
+
+
+def equation(trace: Trace, row: Row, notation: Notation | None = None) -> str:
+    """The row's rule: ``w2·ẇ1 + w1·ẇ2`` (forward), ``w̄3·cos(w1) + w̄4·w2 + w̄5`` (reverse)."""
+    return " ".join(equation_terms(trace, row, notation))
+
+
+def equation_at(trace: Trace, row: Row, q: int, digits: int = 6, notation: Notation | None = None) -> str:
+    """The rule with the numbers of this point and pass q: ``2·1 + 1·0``, ``1·cos(1) + 1·2 + 0``."""
+    return " ".join(equation_terms_at(trace, row, q, digits, notation))
+
+
+def equation_terms(trace: Trace, row: Row, notation: Notation | None = None) -> list[str]:
+    """The rule cut between terms: ["w̄3·cos(w1)", "+ w̄4·w2", "+ w̄5"]."""
+    nt = notation or Notation()
+    forward = trace.mode == "forward"
+    parts = [(False, nt.seed(trace.mode, s)) for s in row.seeds]
+    for t in row.terms:
+        parts.append(_product(partial_rule(trace.graph, t.i, t.k), nt.derivative(trace.mode, t.j if forward else t.i), forward))
+    return [nt.math(piece) for piece in _sum(parts)]
+
+
+def equation_terms_at(trace: Trace, row: Row, q: int, digits: int = 6, notation: Notation | None = None) -> list[str]:
+    """The substituted rule cut between terms, term for term as ``equation_terms``."""
+    nt = notation or Notation()
+    forward = trace.mode == "forward"
+    seed = trace.passes[q].seed
+    parts = [(False, _paren(format_number(seed[s], digits))) for s in row.seeds]
+    for t in row.terms:
+        parts.append(_product(partial_rule(trace.graph, t.i, t.k), _paren(format_number(t.other, digits)), forward, partial_at(trace, t, digits)))
+    return [nt.math(piece) for piece in _sum(parts)]
+
+
+def pass_heading(trace: Trace, q: int, notation: Notation | None = None, digits: int = 6) -> str:
+    """'pass 1 of 2: ẇ1 = 1, ẇ2 = 0  (column 1 of J: ∂/∂x1)' or '... w̄6 = 1, w̄7 = 0  (row 1 of J: ∇y1)'."""
+    nt = notation or Notation()
+    count = f"pass {q + 1} of {len(trace.passes)}"
+    return nt.math(f"{count}: {pass_seeds(trace, q, nt, digits)}  ({pass_label(trace, q)})")
+
+
+def pass_seeds(trace: Trace, q: int, notation: Notation | None = None, digits: int = 6) -> str:
+    """The seed of pass q: 'ẇ1 = 1, ẇ2 = 0' or 'w̄6 = 1, w̄7 = 0' (by ȳ when outputs repeat)."""
+    nt = notation or Notation()
+    graph, sweep = trace.graph, trace.passes[q]
+    if trace.mode == "forward":
+        seeds = [f"{nt.derivative('forward', j)} = {format_number(v, digits)}" for j, v in enumerate(sweep.seed)]
+    else:
+        nodes = [out for out in graph.outputs if not isinstance(out, Const)]
+        if len(set(nodes)) == graph.m:             # distinct nodes: name them by w̄
+            seeds = [f"{nt.derivative('reverse', out)} = {format_number(v, digits)}"
+                     for out, v in zip(nodes, sweep.seed)]
+        else:                                      # repeated or constant outputs: by ȳ
+            seeds = [f"{nt.seed('reverse', k)} = {format_number(v, digits)}" for k, v in enumerate(sweep.seed)]
+    return ", ".join(seeds) or "no seed"
+
+
+def pass_label(trace: Trace, q: int) -> str:
+    """What the pass computes: 'column 1 of J: ∂/∂x1', 'row 2 of J: ∇y2', 'J·v', 'vᵀ·J'."""
+    sweep = trace.passes[q]
+    if trace.mode == "forward":
+        if not sweep.identity:
+            return "J·v, one forward pass"
+        return f"column {q + 1} of J: ∂/∂{trace.graph.inputs[q]}"
+    if not sweep.identity:
+        return "vᵀ·J, one reverse pass"
+    return f"row {q + 1} of J: ∇y{q + 1}"
+
+
+def result_marks(trace: Trace, row: Row, q: int) -> list[str]:
+    """The entries of J (or of J·v, vᵀ·J) that a row's value is: ∂y1/∂x1, ..."""
+    graph, sweep = trace.graph, trace.passes[q]
+    if trace.mode == "forward":
+        ks = trace.outputs_at(row.node)
+        if sweep.identity:
+            return [f"∂y{k + 1}/∂{graph.inputs[q]}" for k in ks]
+        return [f"(J·v){k + 1}" for k in ks]
+    if row.node >= graph.n:
+        return []
+    if sweep.identity:
+        return [f"∂y{q + 1}/∂{graph.inputs[row.node]}"]
+    return [f"(vᵀ·J){row.node + 1}"]
+
+
+def rule_heading(mode: str, nt: Notation) -> str:
+    """The head of a pass table's rule column: the chain rule the rows spell out."""
+    if mode == "forward":
+        return nt.math(f"rule: Σ ∂wi/∂wj·w{DOT}j")
+    return nt.math(f"rule: Σ w{BAR}i·∂wi/∂wj over successors i")
+
+
+def entry_heading(mode: str, identity: bool, nt: Notation) -> str:
+    """The head of a pass table's last column: what a marked value is an entry of."""
+    return nt.math("entry of J" if identity else "entry of J·v" if mode == "forward" else "entry of vᵀ·J")
+
+
+def passes_of(report: Any) -> str:
+    """How a report's passes ran (a Report or a symbolic one): 'reverse mode: 2 passes, one per output'."""
+    return passes_text(report.mode, report.n_passes, report.seed is not None)
+
+
+def passes_text(mode: str, count: int, seeded: bool) -> str:
+    """'reverse mode: 2 passes, one per output', or 'forward mode: 1 pass, seeded (J·v)'."""
+    if seeded:
+        return f"{mode} mode: 1 pass, seeded ({'J·v' if mode == 'forward' else 'vᵀ·J'})"
+    per = "input" if mode == "forward" else "output"
+    return f"{mode} mode: {count} pass{'es' if count != 1 else ''}, one per {per}"
+
+
+def _rows_text(table: np.ndarray) -> list[str]:
+    """Each row of a float table as 'a, b, c' with full precision (shortest round trip).
+    One C-level repr for the whole chunk; a float's repr never contains ', ' or ']'."""
+    if not len(table):
+        return []
+    if table.shape[1] == 0:
+        return [""] * len(table)
+    return repr(table.tolist())[2:-2].split("], [")

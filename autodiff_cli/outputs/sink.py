@@ -1,0 +1,100 @@
+"""Where results go: the one protocol every format implements, and the one place a format is chosen.
+
+    sink = open_sink(fmt, out, graph, mode, seed, style)     # the only dispatch on --format
+    sink.write(report, offset, checked)                      # each chunk of points, in order
+    sink.write_formulas(report)                              # or: the Jacobian as formulas
+    sink.close(summary)                                      # finish (also after a malformed point)
+    sink.abandon()                                           # or drop it unfinished (an interrupt)
+
+``--at`` (one chunk), ``--points`` (many) and formulas (no point) all print through it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..check import Check
+    from ..core.graph import Graph
+    from ..report import Report
+    from ..run import Summary
+    from ..symbolic import SymbolicReport
+
+
+@dataclass(frozen=True)
+class Style:
+    """How results are written, whatever the format."""
+
+    digits: int | None = None     # significant digits; None: the format's own (6 in tables, all in csv)
+    unicode: bool = True          # ẇ4, ∂, · (else w_dot4, d, *)
+    plain: bool = True            # no terminal: Markdown tables, no escapes
+    trace: bool = False           # also the sweeps, pass by pass
+    check: bool = False           # results carry --check's verdicts
+    standalone: bool = False      # LaTeX: a whole document
+
+
+def styled(out: IO[str]) -> bool:
+    """Colours, bold and box drawing only in a terminal, and not when NO_COLOR is set.
+
+    Rich alone would honour NO_COLOR for colours but still write bold escapes.
+    """
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+class Sink:
+    """Where results go, chunk by chunk; ``close`` finishes the output (also after a malformed
+    point), ``abandon`` drops it unfinished (after an interrupt or a failed write)."""
+
+    def write(self, report: Report, offset: int, checked: Check | None = None) -> None:
+        raise NotImplementedError
+
+    def write_formulas(self, report: SymbolicReport) -> None:
+        raise NotImplementedError(f"{type(self).__name__} holds numbers, not formulas")
+
+    def close(self, summary: Summary | None) -> None:
+        pass
+
+    def abandon(self) -> None:
+        pass
+
+
+class Discard(Sink):
+    """No results written (--graph prints the graph instead); warnings and the exit status still count."""
+
+    def write(self, report: Report, offset: int, checked: Check | None = None) -> None:
+        pass
+
+
+def open_sink(fmt: str, out: IO[str], graph: Graph, mode: str, seed: Any, style: Style,
+              binary: IO[bytes] | None = None, folder: str | None = None, name: str | None = None) -> Sink:
+    """The sink of ``--format fmt`` writing to ``out`` (npy: to ``binary``, through temporary
+    files in ``folder``; ``name`` is the file a failed write names)."""
+    if fmt == "table":
+        from .table import TableSink
+
+        return TableSink(out, style)
+    if fmt == "json":
+        from .json import JsonSink
+
+        return JsonSink(out, graph, mode, seed, style)
+    if fmt == "jsonl":
+        from .json import JsonlSink
+
+        return JsonlSink(out, style)
+    if fmt == "csv":
+        from .csv import CsvSink
+
+        return CsvSink(out, graph, mode, seed, style)
+    if fmt == "latex":
+        from .latex import LatexSink
+
+        return LatexSink(out, style)
+    if fmt == "npy":
+        from .npz import NpzSink
+
+        assert binary is not None
+        return NpzSink(binary, folder, graph, mode, seed, name=name)
+    raise ValueError(f"no such format: {fmt!r}")

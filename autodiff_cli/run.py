@@ -1,0 +1,98 @@
+"""The one loop: points in chunks → compute → a sink, with what went wrong counted.
+
+``--at`` is a source of one chunk and ``--points`` a source of many (``points.Points``);
+both go through ``run``, which computes each chunk (``report.compute``) and hands it to
+the sink of the chosen format (``outputs.sink.open_sink``).  At most ``problems``
+non-finite results are traced to their node over the whole run; the rest are counted.
+This module reads and writes the streams it is given; it does not print or exit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .core import ad
+from .core.graph import Graph
+from .errors import Interrupted, PointsError
+from .report import Problem, Report, compute
+
+if TYPE_CHECKING:
+    from .outputs.sink import Sink
+
+BUDGET = 48 * 2**20            # bytes of arrays per chunk, roughly (temporaries come on top)
+MAX_CHUNK = 50_000
+MIN_CHUNK = 256
+
+
+# --- how big a chunk ---------------------------------------------------------------------
+def chunk_size(graph: Graph, mode: str, seeded: bool = False) -> int:
+    """Points per chunk: the engine's choice (ad.chunk_size), fewer where the sweeps and
+    the results written out (values and J) would not fit in about BUDGET bytes, but at
+    least MIN_CHUNK for speed, unless the results alone do not fit: then down to one point
+    (a J of a million entries is 8 MB)."""
+    results = graph.n + graph.m + (graph.m * graph.n if not seeded else max(graph.m, graph.n))
+    per_point = 8 * (ad.work_per_point(graph, mode, seeded) + 2 * results)
+    chunk = max(MIN_CHUNK, min(ad.chunk_size(graph, mode, seeded, least=MIN_CHUNK), BUDGET // per_point))
+    return max(1, min(chunk, BUDGET // (16 * results)))
+
+
+# --- the loop ----------------------------------------------------------------------------
+@dataclass
+class Summary:
+    """What a run produced: how many points, and the traced problems (global indices)."""
+
+    report: Report | None = None                     # the last chunk's report
+    points: int = 0
+    bad_points: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    traced: int = 0                                  # points whose problems were traced to a node
+    failed: bool = False                             # --check found a disagreement
+
+    @property
+    def unexplained(self) -> int:
+        return self.bad_points - self.traced
+
+
+def run(graph: Graph, chunks: Iterable[np.ndarray], mode: ad.Mode, seed: Any, sink: Sink, problems: int = 10,
+        progress: Callable[[], None] | None = None, sweeps: bool = False, check: bool = False) -> Summary:
+    """Compute and write chunk by chunk.  At most ``problems`` non-finite results are traced
+    to their node over the whole run; the rest are only counted.  ``sweeps`` keeps each
+    pass (for --trace); ``check`` verifies every point (--check).  A PointsError from
+    ``chunks`` propagates after the sink has been closed; any other exception (an interrupt,
+    a failed write) leaves the sink unfinished, so the output cannot pass for complete."""
+    summary = Summary()
+    try:
+        for X in chunks:
+            if not len(X):
+                continue
+            report = compute(graph, X, mode, seed, problems=max(0, problems - summary.traced), sweeps=sweeps)
+            offset = summary.points
+            report.problems = [p._replace(point=p.point + offset) for p in report.problems]
+            checked = None
+            if check:
+                from .check import check as verify
+
+                checked = verify(graph, report.points)
+                summary.failed = summary.failed or checked.failed
+            sink.write(report, offset, checked)
+            summary.report = report
+            summary.points += len(X)
+            summary.bad_points += report.bad_points
+            summary.problems += report.problems
+            summary.traced += len({p.point for p in report.problems})
+            if progress is not None:
+                progress()
+    except PointsError:
+        sink.close(summary)
+        raise
+    except BaseException as err:
+        if isinstance(err, Interrupted):
+            err.points = summary.points
+        sink.abandon()
+        raise
+    sink.close(summary)
+    return summary
