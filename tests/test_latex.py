@@ -282,3 +282,37 @@ def test_one_output_one_input_reads_like_a_derivative():
     check_structure(tex)
     assert "J_{f}(-3) = \\frac{\\partial y_{1}}{\\partial x}" in tex
     assert matrices(tex)[-1] == [["6"]]
+
+
+# --- the trace is typeset from structure, never by re-reading printed text (issue 12) ----------
+@pytest.mark.parametrize("formulas", [False, True])
+def test_inputs_named_like_the_notation_stay_names(formulas):
+    # w_bar1, w_dot2 and xdot look like the trace's own w̄1, ẇ2 and ẋ; they are input names
+    args = ["w_bar1 + w_dot2*xdot", "--trace", "--format", "latex", "--mode", "reverse"]
+    if not formulas:
+        args += ["--at", "1,2,3"]
+    else:
+        pytest.importorskip("sympy")
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    tex = result.stdout
+    check_structure(tex)
+    primal = [line for line in tex.split("\n") if line.startswith("$w_{1}$ &") or line.startswith("$w_{2}$ &")]
+    assert primal[0].startswith(r"$w_{1}$ & $\mathit{w\_bar1}$")
+    assert primal[1].startswith(r"$w_{2}$ & $\mathit{w\_dot2}$")
+    if not formulas:
+        assert r"$\partial y_{1}/\partial \mathit{w\_bar1}$" in tex
+    # adjoints exist only for the 4 or 5 Wengert variables, never made out of a name
+    assert not re.search(r"\\(bar|dot)\{w\}_\{[6-9]\}", tex)
+    assert r"\dot{w}" not in tex                                   # reverse mode: no tangents at all
+
+
+def test_every_template_of_the_table_keeps_its_slots():
+    from autodiff_cli.outputs.latex import template
+
+    for prim in PRIMITIVES.values():
+        for text in (prim.show, *prim.rules):
+            tex = template(text)
+            for slot in ("{w}", "{a}", "{b}"):
+                assert (slot in text) == (slot in tex), (text, tex)
+            assert "SLOT" not in tex and "mathit" not in tex, (text, tex)

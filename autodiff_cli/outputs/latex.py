@@ -9,9 +9,11 @@ TeX as code.  The paper notation of the primitives table and the trace (``w1·w2
 
 from __future__ import annotations
 
+import functools
 import math as _math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from .. import trace as tracing
@@ -24,13 +26,13 @@ if TYPE_CHECKING:
 
 from .notation import (
     Notation,
+    definition,
     definition_at,
     equation,
     equation_terms,
     equation_terms_at,
     pass_seeds,
     passes_of,
-    result_marks,
 )
 
 PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"
@@ -200,6 +202,88 @@ def _escape_math(ch: str) -> str:
     return f"\\text{{{escape(ch)}}}"
 
 
+# --- the trace's notation in LaTeX, from structure ------------------------------------------
+_PLACEHOLDER = {"w": "SLOTw", "a": "SLOTa", "b": "SLOTb"}
+
+
+@functools.cache
+def template(text: str) -> str:
+    r"""A template of the primitives table (``{b}·{a}^({b}−1)``, ``sin({a})``) in LaTeX, its
+    slots kept: ``{b} \cdot {a}^{{b}-1}``.  The table's own templates are the only text
+    ``math`` ever converts; names and numbers are filled in afterwards, already LaTeX."""
+    marked = text
+    for slot, mark in _PLACEHOLDER.items():
+        marked = marked.replace("{" + slot + "}", mark)
+    out = math(marked)
+    for slot, mark in _PLACEHOLDER.items():
+        out = out.replace(f"\\mathit{{{mark}}}", "{" + slot + "}")
+    return out
+
+
+_LATEX_SLOT = re.compile(r"\{([wab])\}")
+
+
+@dataclass(frozen=True)
+class LatexNotation(Notation):
+    """The trace's notation in LaTeX math: \\dot{w}_{4}, \\bar{w}_{4}, w_{1} \\cdot w_{2}.
+
+    Input names go through ``name`` (so an input called w_bar1 is \\mathit{w\\_bar1}, never
+    an adjoint); variables, derivatives and seeds are written from their indices."""
+
+    times = r" \cdot "
+    minus = "-"
+
+    def mark(self, letter: str, kind: str, index: int) -> str:
+        return f"\\{kind}{{{letter}}}_{{{index + 1}}}"
+
+    def variable(self, i: int) -> str:
+        return f"w_{{{i + 1}}}"
+
+    def input(self, text: str) -> str:
+        return name(text)
+
+    def number(self, value: float, digits: int = 17) -> str:
+        return number(value, digits)
+
+    def template(self, text: str) -> str:
+        return template(text)
+
+    def fill(self, template: str, slots: dict[str, str]) -> str:
+        """As Notation.fill, in LaTeX: a negative number is parenthesized unless its slot is
+        wrapped, (−2)² or a whole exponent ^{−2}; a power of ten before ^ is too: (10^{-9})^{4}."""
+
+        def put(m: re.Match[str]) -> str:
+            text = slots[m.group(1)]
+            before, after = template[: m.start()], template[m.end() :]
+            wrapped = (before.endswith("(") and after.startswith(")")) or (before.endswith("^{") and after.startswith("}"))
+            if (text.startswith("-") and not wrapped) or ("^" in text and after.startswith("^")):
+                return f"({text})"
+            return text
+
+        return _LATEX_SLOT.sub(put, template)
+
+    def math(self, text: str) -> str:
+        return " ".join(text.split())
+
+
+LATEX = LatexNotation()
+
+
+def marks(trace: Any, row: Any, q: int) -> list[str]:
+    """The entries of J (or of J·v, vᵀ·J) that a row's value is, in LaTeX (as notation.result_marks)."""
+    graph, sweep = trace.graph, trace.passes[q]
+    if trace.mode == "forward":
+        ks = trace.outputs_at(row.node)
+        if sweep.identity:
+            return [f"\\partial y_{{{k + 1}}}/\\partial {name(graph.inputs[q])}" for k in ks]
+        return [f"(J \\cdot v)_{{{k + 1}}}" for k in ks]
+    if row.node >= graph.n:
+        return []
+    if sweep.identity:
+        return [f"\\partial y_{{{q + 1}}}/\\partial {name(graph.inputs[row.node])}"]
+    return [f"(v^{{\\top}} \\cdot J)_{{{row.node + 1}}}"]
+
+
 # --- blocks ---------------------------------------------------------------------------------
 def pmatrix(rows: Iterable[Sequence[str]], indent: str = "  ") -> str:
     """A pmatrix, one row per line."""
@@ -303,8 +387,8 @@ def trace_latex(report: Report, p: int, digits: int = 6) -> str:
     rows = []
     for i in range(len(graph)):
         role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in tr.outputs_at(i)]
-        at = definition_at(tr, i, digits)
-        rows.append([f"$w_{{{i + 1}}}$", f"${math(graph.definition(i))}$", f"${math(at)}$" if at else "",
+        at = definition_at(tr, i, digits, LATEX)
+        rows.append([f"$w_{{{i + 1}}}$", f"${definition(graph, i, LATEX)}$", f"${at}$" if at else "",
                      f"${number(tr.w[i], digits)}$", ", ".join(role)])
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const):
@@ -314,18 +398,18 @@ def trace_latex(report: Report, p: int, digits: int = 6) -> str:
              _center(tabular("@{}lllrl@{}", ["variable", "definition", "at this point", "value", ""], rows))]
     forward = tr.mode == "forward"
     for q, sweep in enumerate(tr.passes):
-        seeds = pass_seeds(tr, q)                       # "ẇ1 = 1, ẇ2 = 0"
+        seeds = pass_seeds(tr, q, LATEX)                # "\\dot{w}_{1} = 1, \\dot{w}_{2} = 0"
         parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}} ({_pass_label(tr, q)}): "
-                     f"${math(seeds)}$")
+                     f"${seeds}$")
         rows = []
         for row in sweep.rows:
-            marks = result_marks(tr, row, q)
+            entries = marks(tr, row, q)
             value = number(row.value, digits)
-            rows.append([f"${math(Notation().derivative(tr.mode, row.node))}$",
-                         _terms(equation_terms(tr, row)),
-                         _terms(equation_terms_at(tr, row, q, digits)),
-                         f"$\\mathbf{{{value}}}$" if marks else f"${value}$",
-                         ", ".join(f"${_mark(m)}$" for m in marks)])
+            rows.append([f"${LATEX.derivative(tr.mode, row.node)}$",
+                         _terms(equation_terms(tr, row, LATEX)),
+                         _terms(equation_terms_at(tr, row, q, digits, LATEX)),
+                         f"$\\mathbf{{{value}}}$" if entries else f"${value}$",
+                         ", ".join(f"${m}$" for m in entries)])
         entry = "entry of $J$" if sweep.identity else "entry of $J\\dot{x}$" if forward else \
             "entry of $\\bar{y}^{\\top}J$"
         head = ["tangent" if forward else "adjoint", "rule", "at this point", "value", entry]
@@ -336,14 +420,9 @@ def trace_latex(report: Report, p: int, digits: int = 6) -> str:
 def _terms(pieces: Sequence[str], per_line: int = 3) -> str:
     """A sum in math; longer than ``per_line`` terms, stacked per_line to a line so the table stays narrow."""
     if len(pieces) <= per_line:
-        return f"${math(' '.join(pieces))}$"
+        return f"${LATEX.math(' '.join(pieces))}$"
     lines = [" ".join(pieces[k : k + per_line]) for k in range(0, len(pieces), per_line)]
-    return "\\begin{tabular}[t]{@{}l@{}}" + " \\\\ ".join(f"${math(line)}$" for line in lines) + "\\end{tabular}"
-
-
-def _mark(text: str) -> str:
-    """An entry name such as ∂y1/∂x1 or (J·v)2 in math: (J \\cdot v)_{2}."""
-    return re.sub(r"\)\s*(\d+)$", r")_{\1}", math(text))
+    return "\\begin{tabular}[t]{@{}l@{}}" + " \\\\ ".join(f"${LATEX.math(line)}$" for line in lines) + "\\end{tabular}"
 
 
 def _pass_label(tr: Any, q: int) -> str:
@@ -387,7 +466,6 @@ def symbolic_latex(report: SymbolicReport, is_standalone: bool = False, with_tra
     """``--format latex`` without a point: the function, J as formulas, and the sweeps if asked."""
     from .. import symbolic
 
-
     graph = report.graph
     xs = ", ".join(name(v) for v in graph.inputs)
     J = f"J_{{f}}({xs})"
@@ -413,13 +491,12 @@ def symbolic_trace_latex(report: SymbolicReport, with_passes: bool = True) -> st
     every value, tangent or adjoint a formula in the inputs."""
     from .. import symbolic
 
-
     graph = report.graph
     outputs = tracing.outputs_by_node(graph)
     rows = []
     for i in range(len(graph)):
         role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in outputs.get(i, ())]
-        rows.append([f"$w_{{{i + 1}}}$", f"${math(graph.definition(i))}$", f"${symbolic.latex(report.w[i])}$",
+        rows.append([f"$w_{{{i + 1}}}$", f"${definition(graph, i, LATEX)}$", f"${symbolic.latex(report.w[i])}$",
                      ", ".join(role)])
     parts = ["\\noindent\\textbf{Evaluation trace} (primal sweep), in the inputs:",
              tabular("@{}llll@{}", ["variable", "definition", "in the inputs", ""], rows)]
@@ -428,16 +505,16 @@ def symbolic_trace_latex(report: SymbolicReport, with_passes: bool = True) -> st
     tr = symbolic.trace(report)
     forward = tr.mode == "forward"
     for q, sweep in enumerate(tr.passes):
-        seeds = pass_seeds(tr, q)                       # "ẇ1 = 1, ẇ2 = 0"
-        parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}}: ${math(seeds)}$")
+        seeds = pass_seeds(tr, q, LATEX)
+        parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}}: ${seeds}$")
         rows = []
         for row in sweep.rows:
-            marks = result_marks(tr, row, q)
+            entries = marks(tr, row, q)
             value = symbolic.latex(row.value)
-            rows.append([f"${math(Notation().derivative(tr.mode, row.node))}$",
-                         f"${math(equation(tr, row))}$",
-                         f"$\\mathbf{{{value}}}$" if marks else f"${value}$",
-                         ", ".join(f"${math(m)}$" for m in marks)])
+            rows.append([f"${LATEX.derivative(tr.mode, row.node)}$",
+                         f"${LATEX.math(equation(tr, row, LATEX))}$",
+                         f"$\\mathbf{{{value}}}$" if entries else f"${value}$",
+                         ", ".join(f"${m}$" for m in entries)])
         head = ["tangent" if forward else "adjoint", "rule", "in the inputs", "entry of $J$"]
         parts.append(tabular("@{}llll@{}", head, rows))
     return "\n\n".join(parts)

@@ -42,59 +42,18 @@ DOT, BAR = "\u0307", "\u0304"                  # combining dot above, combining 
 _SLOT = re.compile(r"\{([wab])\}")
 
 
-def _fill(template: str, slots: dict[str, str]) -> str:
-    """Fill {w}, {a}, {b}; a negative number is parenthesized unless the slot already is: cos(-1), (-2)²."""
-
-    def put(m: re.Match[str]) -> str:
-        text = slots[m.group(1)]
-        wrapped = template[m.start() - 1 : m.start()] == "(" and template[m.end() : m.end() + 1] == ")"
-        return f"({text})" if text.startswith("-") and not wrapped else text
-
-    return _SLOT.sub(put, template)
-
-
-def _slots(graph: Graph, i: int, show: Any) -> dict[str, str]:
-    """{w}, {a}, {b} of op i, each written by ``show(arg)``."""
-    op = graph.tape[i - graph.n]
-    slots = {"w": show(i)}
-    slots.update(zip("ab", (show(a) for a in op.args)))
-    return slots
-
-
-def _name(graph: Graph) -> Any:
-    return lambda a: format_number(a.value) if isinstance(a, Const) else f"w{a + 1}"
-
-
-def _number(w: tuple[float, ...], digits: int) -> Any:
-    return lambda a: format_number(float(read(w, a)), digits)
-
-
-def partial_rule(graph: Graph, i: int, k: int) -> str:
-    """∂w_i/∂(argument k) on paper, over variable names: ``cos(w1)``."""
-    prim = PRIMITIVES[graph.tape[i - graph.n].prim]
-    return _fill(prim.rules[k], _slots(graph, i, _name(graph)))
-
-
-def partial_at(trace: Trace, term: Term, digits: int = 6) -> str:
-    """The same rule with the point's numbers: ``cos(1)``."""
-    graph = trace.graph
-    prim = PRIMITIVES[graph.tape[term.i - graph.n].prim]
-    return _fill(prim.rules[term.k], _slots(graph, term.i, _number(trace.w, digits)))
-
-
-def definition_at(trace: Trace, i: int, digits: int = 6) -> str:
-    """The definition with the point's numbers: ``sin(1)``, ``1·2``; empty for inputs."""
-    graph = trace.graph
-    if i < graph.n:
-        return ""
-    return _fill(PRIMITIVES[graph.tape[i - graph.n].prim].show, _slots(graph, i, _number(trace.w, digits)))
-
-
 @dataclass(frozen=True)
 class Notation:
-    """ẇ4 and w̄4 (Unicode combining marks), or w_dot4 and w_bar4 in plain ASCII."""
+    """How the trace is spelled: ẇ4 and w̄4 (Unicode combining marks), or w_dot4 and w_bar4
+    in plain ASCII.  ``outputs.latex.LatexNotation`` spells the same structure in LaTeX.
+
+    Everything is written from structure: variables by index, numbers by value, and the
+    primitives table's templates (``{b}·{a}^({b}−1)``) with their slots filled.
+    """
 
     unicode: bool = True
+    times = "·"
+    minus = "−"
 
     def mark(self, letter: str, kind: str, index: int) -> str:
         if self.unicode:
@@ -109,24 +68,95 @@ class Notation:
         """ẋ_j (forward) or ȳ_k (reverse)."""
         return self.mark("x", "dot", s) if mode == "forward" else self.mark("y", "bar", s)
 
+    def variable(self, i: int) -> str:
+        return f"w{i + 1}"
+
+    def input(self, name: str) -> str:
+        return name
+
+    def number(self, value: float, digits: int = 17) -> str:
+        return format_number(float(value), digits)
+
+    def template(self, text: str) -> str:
+        """A template of the primitives table in this notation, its slots kept."""
+        return text
+
+    def fill(self, template: str, slots: dict[str, str]) -> str:
+        """Fill {w}, {a}, {b}; a negative number is parenthesized unless the slot already is: cos(-1), (-2)²."""
+
+        def put(m: re.Match[str]) -> str:
+            text = slots[m.group(1)]
+            wrapped = template[m.start() - 1 : m.start()] == "(" and template[m.end() : m.end() + 1] == ")"
+            return f"({text})" if text.startswith("-") and not wrapped else text
+
+        return _SLOT.sub(put, template)
+
     def math(self, text: str) -> str:
-        if self.unicode:
-            return text
-
-        return ascii_math(text)
+        """A finished piece of notation, spelled for the output: Unicode as it is, else ASCII."""
+        return text if self.unicode else ascii_math(text)
 
 
-def _sum(parts: list[tuple[bool, str]]) -> list[str]:
+UNICODE = Notation()
+
+
+def _slots(graph: Graph, i: int, show: Any) -> dict[str, str]:
+    """{w}, {a}, {b} of op i, each written by ``show(arg)``."""
+    op = graph.tape[i - graph.n]
+    slots = {"w": show(i)}
+    slots.update(zip("ab", (show(a) for a in op.args)))
+    return slots
+
+
+def _names(nt: Notation) -> Any:
+    return lambda a: nt.number(a.value) if isinstance(a, Const) else nt.variable(a)
+
+
+def _numbers(nt: Notation, w: tuple[float, ...], digits: int) -> Any:
+    return lambda a: nt.number(float(read(w, a)), digits)
+
+
+def definition(graph: Graph, i: int, nt: Notation = UNICODE) -> str:
+    """The right-hand side of w_i on paper: the input's name, else ``w1·w2``, ``sin(w1)``."""
+    if i < graph.n:
+        return nt.input(graph.inputs[i])
+    op = graph.tape[i - graph.n]
+    slots = {k: ("(-0)" if isinstance(a, Const) and a.value == 0 and str(a.value).startswith("-")   # x/(-0)
+                 else _names(nt)(a)) for k, a in zip("ab", op.args)}
+    return nt.fill(nt.template(PRIMITIVES[op.prim].show), slots)
+
+
+def partial_rule(graph: Graph, i: int, k: int, nt: Notation = UNICODE, template: str | None = None) -> str:
+    """∂w_i/∂(argument k) on paper, over variable names: ``cos(w1)``."""
+    rule = PRIMITIVES[graph.tape[i - graph.n].prim].rules[k] if template is None else template
+    return nt.fill(nt.template(rule), _slots(graph, i, _names(nt)))
+
+
+def partial_at(trace: Trace, term: Term, digits: int = 6, nt: Notation = UNICODE, template: str | None = None) -> str:
+    """The same rule with the point's numbers: ``cos(1)``."""
+    graph = trace.graph
+    rule = PRIMITIVES[graph.tape[term.i - graph.n].prim].rules[term.k] if template is None else template
+    return nt.fill(nt.template(rule), _slots(graph, term.i, _numbers(nt, trace.w, digits)))
+
+
+def definition_at(trace: Trace, i: int, digits: int = 6, nt: Notation = UNICODE) -> str:
+    """The definition with the point's numbers: ``sin(1)``, ``1·2``; empty for inputs."""
+    graph = trace.graph
+    if i < graph.n:
+        return ""
+    return nt.fill(nt.template(PRIMITIVES[graph.tape[i - graph.n].prim].show), _slots(graph, i, _numbers(nt, trace.w, digits)))
+
+
+def _sum(parts: list[tuple[bool, str]], nt: Notation) -> list[str]:
     """["a", "+ b", "− c"] from (negative, text) pairs: a sum, cut between its terms; ["0"] for none."""
     if not parts:
         return ["0"]
-    pieces = [("−" if parts[0][0] else "") + parts[0][1]]
-    pieces += [f"− {text}" if negative else f"+ {text}" for negative, text in parts[1:]]
+    pieces = [(nt.minus if parts[0][0] else "") + parts[0][1]]
+    pieces += [f"{nt.minus} {text}" if negative else f"+ {text}" for negative, text in parts[1:]]
     return pieces
 
 
 def _top_level_sum(text: str) -> bool:
-    """Whether ``text`` has a binary + or − outside parentheses: 1 + w4² does, −sin(w1) does not."""
+    """Whether ``text`` has a binary + or − outside parentheses: 1 + {w}² does, −sin({a}) does not."""
     depth = 0
     for pos, ch in enumerate(text):
         depth += ch in "(["
@@ -147,25 +177,30 @@ def _top_level(text: str, symbol: str) -> bool:
     return False
 
 
-def _product(rule: str, factor: str, forward: bool, shown: str | None = None) -> tuple[bool, str]:
+def _product(template: str, factor: str, forward: bool, show: Any, nt: Notation) -> tuple[bool, str]:
     """(negative, text) of c·ẇ_j (forward) or w̄_i·c (reverse): a factor 1 is dropped, −1 is a minus.
 
-    The decision follows the symbolic ``rule``; ``shown`` (default: the rule) is what is
-    written, e.g. the rule with numbers, so that w1·ẇ2 becomes 1·0 and never just 0.
+    The decisions follow the primitives table's ``template`` for c (the structure of the
+    rule); ``show(template)`` writes it, over names or over the point's numbers, so that
+    w1·ẇ2 becomes 1·0 and never just 0.
     """
-    shown = rule if shown is None else shown
-    negative = rule[:1] == "−" and not _top_level_sum(rule[1:])
+    negative = template[:1] == "−" and not _top_level_sum(template[1:])
     if negative:
-        rule, shown = rule[1:], shown[1:]
-    if rule == "1":
+        template = template[1:]
+    if template == "1":
         return negative, factor
-    if _top_level_sum(rule) or (forward and _top_level(rule, "/")):
+    shown = show(template)
+    if _top_level_sum(template) or (forward and _top_level(template, "/")):
         shown = f"({shown})"                       # (1 + w4²)·ẇ3, (1/w6)·ẇ6; but w̄8·1/w2 reads right
-    return negative, f"{shown}·{factor}" if forward else f"{factor}·{shown}"
+    return negative, f"{shown}{nt.times}{factor}" if forward else f"{factor}{nt.times}{shown}"
 
 
 def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
+
+
+def _rule_of(trace: Trace, t: Term) -> str:
+    return PRIMITIVES[trace.graph.tape[t.i - trace.graph.n].prim].rules[t.k]
 
 
 def equation(trace: Trace, row: Row, notation: Notation | None = None) -> str:
@@ -180,45 +215,47 @@ def equation_at(trace: Trace, row: Row, q: int, digits: int = 6, notation: Notat
 
 def equation_terms(trace: Trace, row: Row, notation: Notation | None = None) -> list[str]:
     """The rule cut between terms: ["w̄3·cos(w1)", "+ w̄4·w2", "+ w̄5"]."""
-    nt = notation or Notation()
+    nt = notation or UNICODE
     forward = trace.mode == "forward"
     parts = [(False, nt.seed(trace.mode, s)) for s in row.seeds]
     for t in row.terms:
-        parts.append(_product(partial_rule(trace.graph, t.i, t.k), nt.derivative(trace.mode, t.j if forward else t.i), forward))
-    return [nt.math(piece) for piece in _sum(parts)]
+        show = lambda template, t=t: partial_rule(trace.graph, t.i, t.k, nt, template)
+        parts.append(_product(_rule_of(trace, t), nt.derivative(trace.mode, t.j if forward else t.i), forward, show, nt))
+    return [nt.math(piece) for piece in _sum(parts, nt)]
 
 
 def equation_terms_at(trace: Trace, row: Row, q: int, digits: int = 6, notation: Notation | None = None) -> list[str]:
     """The substituted rule cut between terms, term for term as ``equation_terms``."""
-    nt = notation or Notation()
+    nt = notation or UNICODE
     forward = trace.mode == "forward"
     seed = trace.passes[q].seed
-    parts = [(False, _paren(format_number(seed[s], digits))) for s in row.seeds]
+    parts = [(False, _paren(nt.number(seed[s], digits))) for s in row.seeds]
     for t in row.terms:
-        parts.append(_product(partial_rule(trace.graph, t.i, t.k), _paren(format_number(t.other, digits)), forward, partial_at(trace, t, digits)))
-    return [nt.math(piece) for piece in _sum(parts)]
+        show = lambda template, t=t: partial_at(trace, t, digits, nt, template)
+        parts.append(_product(_rule_of(trace, t), _paren(nt.number(t.other, digits)), forward, show, nt))
+    return [nt.math(piece) for piece in _sum(parts, nt)]
 
 
 def pass_heading(trace: Trace, q: int, notation: Notation | None = None, digits: int = 6) -> str:
     """'pass 1 of 2: ẇ1 = 1, ẇ2 = 0  (column 1 of J: ∂/∂x1)' or '... w̄6 = 1, w̄7 = 0  (row 1 of J: ∇y1)'."""
-    nt = notation or Notation()
+    nt = notation or UNICODE
     count = f"pass {q + 1} of {len(trace.passes)}"
     return nt.math(f"{count}: {pass_seeds(trace, q, nt, digits)}  ({pass_label(trace, q)})")
 
 
 def pass_seeds(trace: Trace, q: int, notation: Notation | None = None, digits: int = 6) -> str:
     """The seed of pass q: 'ẇ1 = 1, ẇ2 = 0' or 'w̄6 = 1, w̄7 = 0' (by ȳ when outputs repeat)."""
-    nt = notation or Notation()
+    nt = notation or UNICODE
     graph, sweep = trace.graph, trace.passes[q]
     if trace.mode == "forward":
-        seeds = [f"{nt.derivative('forward', j)} = {format_number(v, digits)}" for j, v in enumerate(sweep.seed)]
+        seeds = [f"{nt.derivative('forward', j)} = {nt.number(v, digits)}" for j, v in enumerate(sweep.seed)]
     else:
         nodes = [out for out in graph.outputs if not isinstance(out, Const)]
         if len(set(nodes)) == graph.m:             # distinct nodes: name them by w̄
-            seeds = [f"{nt.derivative('reverse', out)} = {format_number(v, digits)}"
+            seeds = [f"{nt.derivative('reverse', out)} = {nt.number(v, digits)}"
                      for out, v in zip(nodes, sweep.seed)]
         else:                                      # repeated or constant outputs: by ȳ
-            seeds = [f"{nt.seed('reverse', k)} = {format_number(v, digits)}" for k, v in enumerate(sweep.seed)]
+            seeds = [f"{nt.seed('reverse', k)} = {nt.number(v, digits)}" for k, v in enumerate(sweep.seed)]
     return ", ".join(seeds) or "no seed"
 
 

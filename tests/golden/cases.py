@@ -103,7 +103,7 @@ CASES: list[Case] = [
     Case("trace-ascii-digits", "--trace --ascii --digits 3", (TR, "--at", "1,2", "--trace", "--ascii", "--digits", "3")),
     Case("trace-two-points", "--trace with two points: one trace per point", ("x*y", "--at", "1,2", "--at", "3,4", "--trace")),
     Case("trace-nonfinite", "--trace where a derivative is inf: exit 1 and a warning", ("sqrt(x) + y", "--at", "0,1", "--trace")),
-    Case("trace-w-bar1", "an input named w_bar1 (issue 12 decision 4: typeset as an adjoint today)",
+    Case("trace-w-bar1", "an input named w_bar1 is typeset as a name, never as the adjoint w̄1 (issue 12 decision 4)",
          ("w_bar1 + x", "--at", "1,2", "--trace", "--format", "latex")),
     Case("trace-constant-exponent", "the rule of a constant exponent and of a repeated input",
          ("x^3 + x*x", "--at", "2", "--trace", "--mode", "reverse")),
