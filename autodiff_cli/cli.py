@@ -34,8 +34,8 @@ from .errors import (
     UsageError,
     WriteError,
 )
-from .outputs import files
-from .outputs.sink import Discard, Sink, Style, open_sink, styled
+from .outputs import files, open_sink
+from .outputs.sink import Discard, Sink, Style, styled
 from .points import Points, PointSpec, decimal, resolve, separated
 
 EXAMPLES = """\b

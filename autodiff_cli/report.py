@@ -42,6 +42,7 @@ class Report:
     product: np.ndarray | None = None      # J·x_dot (N, m) or y_barᵀ·J (N, n), with a seed
     passes: list[ad.Pass] = field(default_factory=list)
     w: list[np.ndarray] = field(default_factory=list)
+    edges: list[ad.Edge] = field(default_factory=list)   # the linearization the passes ran on
     problems: list[Problem] = field(default_factory=list)
     bad_points: int = 0                    # how many points have a non-finite result
 
@@ -100,9 +101,10 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
             report.jacobian = D
         return _check(report, problems, flagged)
     seeds = [seed] if seed is not None else list(ad.unit_seeds(graph, chosen))
-    w, passes = ad.sweeps(graph, X, chosen, seeds)
+    w, edges = ad.linearize(graph, X)
+    passes = list(ad.passes(graph, w, edges, chosen, seeds))
     values = ad.outputs_of(graph, w, N)
-    report = Report(graph, X, chosen, values, seed=seed, passes=passes, w=w)
+    report = Report(graph, X, chosen, values, seed=seed, passes=passes, w=w, edges=edges)
     if seed is not None:
         refs = graph.outputs if chosen == "forward" else range(graph.n)
         report.product = ad.gather(passes[0].derivatives, refs, N)
@@ -253,3 +255,20 @@ def _args_text(args: tuple[float, ...]) -> str:
 def point_text(graph: Graph, x: Any) -> str:
     """'x1 = 1, x2 = 2' (or '(no inputs)')."""
     return ", ".join(f"{name} = {format_number(v)}" for name, v in zip(graph.inputs, x)) or "(no inputs)"
+
+
+# --- the loop ----------------------------------------------------------------------------
+@dataclass
+class Summary:
+    """What a run produced: how many points, and the traced problems (global indices)."""
+
+    report: Report | None = None                     # the last chunk's report
+    points: int = 0
+    bad_points: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    traced: int = 0                                  # points whose problems were traced to a node
+    failed: bool = False                             # --check found a disagreement
+
+    @property
+    def unexplained(self) -> int:
+        return self.bad_points - self.traced

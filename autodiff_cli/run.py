@@ -10,7 +10,6 @@ This module reads and writes the streams it is given; it does not print or exit.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,7 +17,7 @@ import numpy as np
 from .core import ad
 from .core.graph import Graph
 from .errors import Interrupted, PointsError
-from .report import Problem, Report, compute
+from .report import Summary, compute
 
 if TYPE_CHECKING:
     from .outputs.sink import Sink
@@ -38,23 +37,6 @@ def chunk_size(graph: Graph, mode: str, seeded: bool = False) -> int:
     per_point = 8 * (ad.work_per_point(graph, mode, seeded) + 2 * results)
     chunk = max(MIN_CHUNK, min(ad.chunk_size(graph, mode, seeded, least=MIN_CHUNK), BUDGET // per_point))
     return max(1, min(chunk, BUDGET // (16 * results)))
-
-
-# --- the loop ----------------------------------------------------------------------------
-@dataclass
-class Summary:
-    """What a run produced: how many points, and the traced problems (global indices)."""
-
-    report: Report | None = None                     # the last chunk's report
-    points: int = 0
-    bad_points: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    traced: int = 0                                  # points whose problems were traced to a node
-    failed: bool = False                             # --check found a disagreement
-
-    @property
-    def unexplained(self) -> int:
-        return self.bad_points - self.traced
 
 
 def run(graph: Graph, chunks: Iterable[np.ndarray], mode: ad.Mode, seed: Any, sink: Sink, problems: int = 10,

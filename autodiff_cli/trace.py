@@ -101,13 +101,15 @@ def _at(v: Any, p: int) -> float:
 
 
 def build(report: Report, p: int) -> Trace:
-    """The trace of every pass of ``report`` at point p (edges recomputed at that point)."""
-    w_arr, edges = ad.linearize(report.graph, report.points[p])
-    cs = [_at(c, 0) for *_, c in edges]
+    """The trace of every pass of ``report`` at point p, from the one linearization its
+    passes ran on (``compute(..., sweeps=True)`` keeps it)."""
+    if not report.edges and report.graph.tape:
+        raise ValueError("the report keeps no sweeps: compute it with sweeps=True")
+    cs = [_at(c, p) for *_, c in report.edges]
     derivatives = [[None if v is None else _at(v, p) for v in sweep.derivatives] for sweep in report.passes]
     seeds = [tuple(float(s) for s in np.ravel(sweep.seed)) for sweep in report.passes]
     return assemble(report.graph, report.mode, tuple(float(v) for v in report.points[p]),
-                    tuple(_at(v, 0) for v in w_arr), edges, cs, seeds, derivatives, report.seed is None)
+                    tuple(_at(v, p) for v in report.w), report.edges, cs, seeds, derivatives, report.seed is None)
 
 
 def assemble(graph: Graph, mode: ad.Mode, point: tuple[Any, ...], w: tuple[Any, ...], edges: list[ad.Edge],

@@ -180,3 +180,14 @@ OPERATORS = frozenset({"add", "sub", "mul", "div", "pow", "neg"})
 FUNCTIONS: dict[str, str] = {name: name for name in PRIMITIVES if name not in OPERATORS}
 FUNCTIONS["ln"] = "log"                      # ln is log, as in lecture notes
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e)}
+
+
+# The one ASCII spelling of the notation every printer uses (tables, trace, DOT, --check).
+_ASCII = str.maketrans({"·": "*", "−": "-", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "ᵀ": "^T",
+                        "∂": "d", "…": "...", "ε": "eps", "±": "+/-", "∇": "grad ", "Σ": "sum",
+                        "\u0307": "_dot", "\u0304": "_bar"})      # combining marks: ẇ4 → w_dot4, w̄4 → w_bar4
+
+
+def ascii_math(text: str) -> str:
+    """The plain-ASCII spelling of our math notation, for non-UTF-8 terminals and --ascii."""
+    return text.translate(_ASCII)

@@ -14,7 +14,7 @@ from .sink import Sink, Style
 
 if TYPE_CHECKING:
     from ..check import Check
-    from ..run import Summary
+    from ..report import Summary
 
 
 def csv_header(graph: Graph, kind: str) -> list[str]:

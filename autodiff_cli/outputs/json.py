@@ -21,7 +21,7 @@ from .notation import Notation, _rows_text, equation, partial_rule, pass_label
 from .sink import Sink, Style
 
 if TYPE_CHECKING:
-    from ..run import Summary
+    from ..report import Summary
     from ..symbolic import SymbolicReport
 
 

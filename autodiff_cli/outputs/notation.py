@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core.graph import Const, Graph, format_number, read
-from ..core.primitives import PRIMITIVES
+from ..core.primitives import PRIMITIVES, ascii_math
 from ..trace import Row, Term, Trace
 
 
@@ -23,17 +23,6 @@ def _label(graph: Graph, k: int, limit: int = 40) -> str:
     if len(label) > limit:
         label = label[: limit - 1] + "…"
     return label if graph.m == 1 else f"y{k + 1} = {label}"
-
-
-# The one ASCII spelling of the notation every printer uses (tables, trace, DOT, --check).
-_ASCII = str.maketrans({"·": "*", "−": "-", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "ᵀ": "^T",
-                        "∂": "d", "…": "...", "ε": "eps", "±": "+/-", "∇": "grad ", "Σ": "sum",
-                        "\u0307": "_dot", "\u0304": "_bar"})      # combining marks: ẇ4 → w_dot4, w̄4 → w_bar4
-
-
-def ascii_math(text: str) -> str:
-    """The plain-ASCII spelling of our math notation, for non-UTF-8 terminals and --ascii."""
-    return text.translate(_ASCII)
 
 
 DOT, BAR = "\u0307", "\u0304"                  # combining dot above, combining macron

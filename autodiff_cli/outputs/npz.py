@@ -18,7 +18,7 @@ from ..report import Report, kind_of
 from .sink import Sink
 
 if TYPE_CHECKING:
-    from ..run import Summary
+    from ..report import Summary
 
 
 class NpzSink(Sink):

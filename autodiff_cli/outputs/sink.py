@@ -1,6 +1,6 @@
-"""Where results go: the one protocol every format implements, and the one place a format is chosen.
+"""Where results go: the one protocol every format implements.
 
-    sink = open_sink(fmt, out, graph, mode, seed, style)     # the only dispatch on --format
+    sink = open_sink(fmt, out, graph, mode, seed, style)     # outputs/__init__.py: the only dispatch on --format
     sink.write(report, offset, checked)                      # each chunk of points, in order
     sink.write_formulas(report)                              # or: the Jacobian as formulas
     sink.close(summary)                                      # finish (also after a malformed point)
@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..check import Check
-    from ..core.graph import Graph
-    from ..report import Report
-    from ..run import Summary
+    from ..report import Report, Summary
     from ..symbolic import SymbolicReport
 
 
@@ -66,35 +64,3 @@ class Discard(Sink):
 
     def write(self, report: Report, offset: int, checked: Check | None = None) -> None:
         pass
-
-
-def open_sink(fmt: str, out: IO[str], graph: Graph, mode: str, seed: Any, style: Style,
-              binary: IO[bytes] | None = None, folder: str | None = None, name: str | None = None) -> Sink:
-    """The sink of ``--format fmt`` writing to ``out`` (npy: to ``binary``, through temporary
-    files in ``folder``; ``name`` is the file a failed write names)."""
-    if fmt == "table":
-        from .table import TableSink
-
-        return TableSink(out, style)
-    if fmt == "json":
-        from .json import JsonSink
-
-        return JsonSink(out, graph, mode, seed, style)
-    if fmt == "jsonl":
-        from .json import JsonlSink
-
-        return JsonlSink(out, style)
-    if fmt == "csv":
-        from .csv import CsvSink
-
-        return CsvSink(out, graph, mode, seed, style)
-    if fmt == "latex":
-        from .latex import LatexSink
-
-        return LatexSink(out, style)
-    if fmt == "npy":
-        from .npz import NpzSink
-
-        assert binary is not None
-        return NpzSink(binary, folder, graph, mode, seed, name=name)
-    raise ValueError(f"no such format: {fmt!r}")

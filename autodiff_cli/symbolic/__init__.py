@@ -37,7 +37,7 @@ import numpy as np
 from ..core import ad
 from ..core.graph import Const, Graph
 from ..core.parse import parse
-from ..core.primitives import CONSTANTS, PRIMITIVES
+from ..core.primitives import CONSTANTS, PRIMITIVES, ascii_math
 from ..errors import AdjacError, SymbolicUnavailable
 
 INSTALL = "pip install 'adjac[symbolic]'"
@@ -116,7 +116,6 @@ def _exact(graph: Graph, a: Const) -> Any:
 # --- the local partials, from the table's rules -------------------------------------------
 def rule_text(prim: str, k: int) -> str:
     """The paper rule of ∂w/∂u_k in adjac's language: ``b*a^(b-1)``."""
-    from ..outputs.notation import ascii_math
 
     return ascii_math(PRIMITIVES[prim].rules[k]).format(w="w", a="a", b="b")
 
