@@ -12,7 +12,7 @@ import errno
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -348,6 +348,44 @@ class OutOfMemory(click.ClickException):
     exit_code = 2
 
 
+def _many(o: dict[str, Any]) -> bool:
+    return o["points_file"] is not None or o["fmt"] == "npy"
+
+
+def _latex(o: dict[str, Any]) -> bool:
+    return o["fmt"] == "latex" or o["latex_standalone"]
+
+
+# Option combinations that cannot run, in the order they are checked (first match wins),
+# before anything is read or parsed.  Rules that need the function itself (how many inputs
+# it has, what a file holds) are checked where that is known.
+CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
+    (lambda o: o["trace"] and o["fmt"] == "csv",
+     "--trace has no csv form; use --format table, json, jsonl or latex"),
+    (lambda o: o["latex_standalone"] and o["fmt"] not in ("table", "latex"),
+     "--latex-standalone writes LaTeX; it cannot be combined with --format {fmt}"),
+    (lambda o: _many(o) and (o["trace"] or o["graph_dot"] or o["graph_out"] or _latex(o) or o["symbolic"]
+                             or o["verify"]),
+     "--trace, --graph, --graph-out, --symbolic, --check and latex work on points given with --at "
+     "(or on formulas), not with --points or --format npy"),
+    (lambda o: o["points_file"] is not None and bool(o["points"]),
+     "give the points with --at or with --points, not both"),
+    (lambda o: o["points_file"] == "-" and o["expression"] == "-",
+     "the expression and the points cannot both come from standard input"),
+    (lambda o: o["graph_dot"] and (o["fmt"] != "table" or o["latex_standalone"]),
+     "--graph prints DOT instead of the results, so it cannot be combined with --format {fmt}; "
+     "use --graph-out FILE.svg to draw the graph beside them"),
+    (lambda o: o["verify"] and o["seed"] is not None,
+     "--check verifies the whole Jacobian; leave out --seed"),
+    (lambda o: o["verify"] and (_latex(o) or o["graph_dot"]),
+     "--check reports in table, json, jsonl or csv; leave out --graph and --format latex"),
+    (lambda o: o["verify"] and o["symbolic"],
+     "--check compares numbers at points, not formulas; leave out --symbolic and give the point with --at"),
+    (lambda o: o["symbolic"] and bool(o["points"]),
+     "--symbolic gives formulas in the inputs and --at gives numbers: use one of them"),
+]
+
+
 @click.command(cls=Command, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
 @click.argument("expression")
 @click.option("--at", "points", multiple=True, type=Point(),
@@ -401,8 +439,11 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         sys.stdout = open(os.devnull, "w", encoding="utf-8")
     if expression == "-" and sys.stdin is None:
         raise UsageError("EXPRESSION is -, but standard input is closed")
-    if trace and fmt == "csv":
-        raise UsageError("--trace has no csv form; use --format table, json, jsonl or latex")
+    given = click.get_current_context().params
+    for conflict, message in CONFLICTS:                # option combinations that cannot run, before any reading
+        if conflict(given):
+            raise UsageError(message.format(**given))
+    fmt = "latex" if latex_standalone else fmt
     text = sys.stdin.read(TEXT + 1) if expression == "-" else expression
     if len(text) > TEXT:                    # adjac - < /dev/zero would read without end
         raise UsageError(f"standard input holds more than {TEXT:,} characters of expression (README: Limits)",
@@ -419,21 +460,12 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         _batch_options(graph, expression, points, points_file, fmt, output)
         if output not in (None, "-") and fmt != "npy":        # every text format can go to a file
             out = files.output(output).text()                    # written whole when the run completes
-    if latex_standalone:
-        if fmt not in ("table", "latex"):
-            raise UsageError(f"--latex-standalone writes LaTeX; it cannot be combined with --format {fmt}")
-        fmt = "latex"
-    if many and (trace or graph_dot or graph_out or fmt == "latex" or symbolic or verify):
-        raise UsageError("--trace, --graph, --graph-out, --symbolic, --check and latex work on points "
-                         "given with --at (or on formulas), not with --points or --format npy")
     formulas = symbolic or (not many and not points and graph.n > 0)
     if not many:
         picture = _picture_format(graph_dot, graph_out, fmt)
         if verify:
             _check_usage(graph, points, seed, fmt, symbolic, graph_dot)
         if formulas:
-            if points:
-                raise UsageError("--symbolic gives formulas in the inputs and --at gives numbers: use one of them")
             if fmt == "csv":                # the command line is checked before --graph-out draws anything
                 raise UsageError("csv holds numbers: add --at with values for " + listing(graph.inputs)
                                  + ", or use --format json for formulas")
@@ -524,10 +556,6 @@ def _formulas(graph: Graph, mode: Mode, seed: Sequence[float] | None, fmt: str, 
 def _batch_options(graph: Graph, expression: str, points: Sequence[PointSpec], points_file: str | None,
                    fmt: str, output: str | None) -> None:
     """Usage errors of --points, --format npy and --output, before anything is written."""
-    if points_file is not None and points:
-        raise UsageError("give the points with --at or with --points, not both")
-    if points_file == "-" and expression == "-":
-        raise UsageError("the expression and the points cannot both come from standard input")
     if points_file is not None and not graph.n:
         raise UsageError("the function has no inputs, so there are no points to read", option="--points")
     if fmt == "npy":
@@ -603,10 +631,6 @@ def _check_usage(graph: Graph, points: Sequence[PointSpec], seed: Any, fmt: str,
     """--check compares numbers at points, for the whole Jacobian, in a format that can show it."""
     if (not points and graph.n) or symbolic:
         raise UsageError("--check needs a point: add --at with values for " + listing(graph.inputs))
-    if seed is not None:
-        raise UsageError("--check verifies the whole Jacobian; leave out --seed")
-    if fmt == "latex" or graph_dot:
-        raise UsageError("--check reports in table, json, jsonl or csv; leave out --graph and --format latex")
 
 
 def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
@@ -639,10 +663,7 @@ def _count(k: int, one: str, many: str) -> str:
 
 
 def _picture_format(graph_dot: bool, graph_out: str | None, fmt: str) -> str | None:
-    """What --graph / --graph-out ask for: "dot" (text only), a dot -T format, or None; checks the options."""
-    if graph_dot and fmt != "table":
-        raise UsageError(f"--graph prints DOT instead of the results, so it cannot be combined with --format {fmt}; "
-                               "use --graph-out FILE.svg to draw the graph beside them")
+    """What --graph / --graph-out ask for: "dot" (text only), a dot -T format, or None; checks the file."""
     if graph_out is None:
         return "dot" if graph_dot else None
     from pathlib import Path

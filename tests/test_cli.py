@@ -714,3 +714,32 @@ def test_seed_warnings_stay_in_point_order():
     assert [w["point"] for w in warnings] == sorted(w["point"] for w in warnings)
     assert "seed is large" in warnings[0]["message"] and warnings[0]["point"] == 0
     assert "1/x is inf" in warnings[-1]["message"] and warnings[-1]["point"] == 1
+
+
+CONFLICTING = [
+    ([EXAMPLE, "--at", "1,2", "--trace", "--format", "csv"], "--trace has no csv form"),
+    ([EXAMPLE, "--at", "1,2", "--latex-standalone", "--format", "json"], "--latex-standalone writes LaTeX"),
+    ([EXAMPLE, "--points", "-", "--trace"], "not with --points or --format npy"),
+    ([EXAMPLE, "--points", "-", "--at", "1,2"], "give the points with --at or with --points, not both"),
+    (["-", "--points", "-"], "cannot both come from standard input"),
+    ([EXAMPLE, "--at", "1,2", "--graph", "--format", "json"], "--graph prints DOT instead of the results"),
+    ([EXAMPLE, "--at", "1,2", "--check", "--seed", "1,0"], "--check verifies the whole Jacobian"),
+    ([EXAMPLE, "--at", "1,2", "--check", "--format", "latex"], "--check reports in table, json, jsonl or csv"),
+    ([EXAMPLE, "--check", "--symbolic"], "--check compares numbers at points, not formulas"),
+    ([EXAMPLE, "--symbolic", "--at", "1,2"], "--symbolic gives formulas in the inputs and --at gives numbers"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), CONFLICTING)
+def test_each_conflicting_combination_is_one_usage_error(args, message):
+    result = CliRunner().invoke(main, args, input="1,2\n")
+    assert result.exit_code == 2 and message in result.stderr and result.stdout == ""
+
+
+def test_every_rule_of_the_conflict_table_is_reached():
+    from autodiff_cli.cli import CONFLICTS
+
+    assert len(CONFLICTING) == len(CONFLICTS)                 # a new rule needs a case above
+    messages = [message for _, message in CONFLICTS]
+    for _, expected in CONFLICTING:
+        assert sum(expected in m for m in messages) == 1, expected

@@ -9,8 +9,7 @@ import numpy as np
 
 from ..core.graph import Graph, format_number
 from ..report import Report, kind_of
-from .notation import _rows_text
-from .sink import Sink, Style
+from .sink import Sink, Style, rows_text
 
 if TYPE_CHECKING:
     from ..check import Check
@@ -60,7 +59,7 @@ class CsvSink(Sink):
             return
         table = np.concatenate([report.points, report.values, report.derivatives.reshape(len(report.points), -1)],
                                axis=1)
-        text = "\n".join(_rows_text(table)).replace(", ", ",")
+        text = "\n".join(rows_text(table)).replace(", ", ",")
         self.out.write(text + "\n" if text else "")
 
     def close(self, summary: Summary | None) -> None:

@@ -12,17 +12,15 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import trace as tracing
-from ..check import ATOL, FAIL, RTOL, ULPS, UNVERIFIED, Check
 from ..core.graph import Graph
 from ..report import Problem, Report
-from ..trace import Trace
-from .notation import Notation, _rows_text, equation, partial_rule, pass_label
-from .sink import Sink, Style
+from .sink import Sink, Style, rows_text
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:                 # the trace, --check and formulas are imported where they are written
+    from ..check import Check
     from ..report import Summary
     from ..symbolic import SymbolicReport
+    from ..trace import Trace
 
 
 # --- machine formats -----------------------------------------------------------------
@@ -82,6 +80,8 @@ def trace_object(trace: Trace, scalar: Any = None) -> dict[str, Any]:
     Structurally zero derivatives are 0.0; non-finite numbers are null.  ``scalar``
     writes each value (default: a JSON number; ``symbolic`` passes its formula writer).
     """
+    from .notation import Notation, equation, partial_rule, pass_label
+
 
     write = scalar or number
 
@@ -107,6 +107,8 @@ def trace_object(trace: Trace, scalar: Any = None) -> dict[str, Any]:
 
 def check_object(result: Check, p: int) -> dict[str, Any]:
     """The ``"check"`` object of the result for point p (non-finite numbers become null)."""
+    from ..check import ATOL, FAIL, RTOL, ULPS, UNVERIFIED
+
 
     (fr_abs, fr_rel), (fd_abs, fd_rel) = result.summary(p).values()
     status_name = {FAIL: "fail", UNVERIFIED: "unverified"}
@@ -139,6 +141,8 @@ class JsonlSink(Sink):
         if not self.trace and checked is None:
             self.out.writelines(line + "\n" for line in result_lines(report, offset, with_warnings=True))
             return
+        from ..trace import build
+
         warnings = warnings_list(report)
         for p in range(len(report.points)):
             obj = result_object(report, p)
@@ -146,7 +150,7 @@ class JsonlSink(Sink):
                 obj["check"] = check_object(checked, p)
             obj["warnings"] = [w for w in warnings if w["point"] == p + offset]
             if self.trace:
-                obj["trace"] = trace_object(tracing.build(report, p))
+                obj["trace"] = trace_object(build(report, p))
             self.out.write(json.dumps(obj, allow_nan=False) + "\n")
 
     def write_formulas(self, report: SymbolicReport) -> None:
@@ -174,11 +178,13 @@ class JsonSink(Sink):
         if not self.trace and checked is None:
             lines = result_lines(report, offset, with_warnings=False)
         else:
+            from ..trace import build
+
             lines = []
             for p in range(len(report.points)):
                 obj = result_object(report, p)
                 if self.trace:
-                    obj["trace"] = trace_object(tracing.build(report, p))
+                    obj["trace"] = trace_object(build(report, p))
                 if checked is not None:
                     obj["check"] = check_object(checked, p)
                 lines.append(json.dumps(obj, allow_nan=False))
@@ -210,7 +216,7 @@ def result_lines(report: Report, offset: int, with_warnings: bool) -> list[str]:
     width = derivatives.shape[-1]
     table = np.concatenate([report.points, report.values, derivatives.reshape(N, -1)], axis=1)
     finite = np.isfinite(table).all(axis=1)
-    texts = _rows_text(table)
+    texts = rows_text(table)
     problems: dict[int, list[dict[str, Any]]] = {}
     for problem in report.problems:
         problems.setdefault(problem.point - offset, []).append(warning_object(report, problem))

@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..core.graph import Const, Graph, format_number, read
 from ..core.primitives import PRIMITIVES, ascii_math
 from ..trace import Row, Term, Trace
@@ -300,11 +298,3 @@ def passes_text(mode: str, count: int, seeded: bool) -> str:
     return f"{mode} mode: {count} pass{'es' if count != 1 else ''}, one per {per}"
 
 
-def _rows_text(table: np.ndarray) -> list[str]:
-    """Each row of a float table as 'a, b, c' with full precision (shortest round trip).
-    One C-level repr for the whole chunk; a float's repr never contains ', ' or ']'."""
-    if not len(table):
-        return []
-    if table.shape[1] == 0:
-        return [""] * len(table)
-    return repr(table.tolist())[2:-2].split("], [")

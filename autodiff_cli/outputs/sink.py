@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from ..check import Check
     from ..report import Report, Summary
@@ -64,3 +66,13 @@ class Discard(Sink):
 
     def write(self, report: Report, offset: int, checked: Check | None = None) -> None:
         pass
+
+
+def rows_text(table: np.ndarray) -> list[str]:
+    """Each row of a float table as 'a, b, c' with full precision (shortest round trip).
+    One C-level repr for the whole chunk; a float's repr never contains ', ' or ']'."""
+    if not len(table):
+        return []
+    if table.shape[1] == 0:
+        return [""] * len(table)
+    return repr(table.tolist())[2:-2].split("], [")
