@@ -33,6 +33,7 @@ from .notation import (
     equation_terms_at,
     pass_seeds,
     passes_of,
+    result_marks,
 )
 
 PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"
@@ -262,26 +263,18 @@ class LatexNotation(Notation):
 
         return _LATEX_SLOT.sub(put, template)
 
+    def entry(self, k: int, text: str) -> str:
+        return f"\\partial y_{{{k + 1}}}/\\partial {name(text)}"
+
+    def product_entry(self, product: str, index: int) -> str:
+        spelled = {"J·v": "J \\cdot v", "vᵀ·J": "v^{\\top} \\cdot J"}[product]
+        return f"({spelled})_{{{index + 1}}}"
+
     def math(self, text: str) -> str:
         return " ".join(text.split())
 
 
 LATEX = LatexNotation()
-
-
-def marks(trace: Any, row: Any, q: int) -> list[str]:
-    """The entries of J (or of J·v, vᵀ·J) that a row's value is, in LaTeX (as notation.result_marks)."""
-    graph, sweep = trace.graph, trace.passes[q]
-    if trace.mode == "forward":
-        ks = trace.outputs_at(row.node)
-        if sweep.identity:
-            return [f"\\partial y_{{{k + 1}}}/\\partial {name(graph.inputs[q])}" for k in ks]
-        return [f"(J \\cdot v)_{{{k + 1}}}" for k in ks]
-    if row.node >= graph.n:
-        return []
-    if sweep.identity:
-        return [f"\\partial y_{{{q + 1}}}/\\partial {name(graph.inputs[row.node])}"]
-    return [f"(v^{{\\top}} \\cdot J)_{{{row.node + 1}}}"]
 
 
 # --- blocks ---------------------------------------------------------------------------------
@@ -403,7 +396,7 @@ def trace_latex(report: Report, p: int, digits: int = 6) -> str:
                      f"${seeds}$")
         rows = []
         for row in sweep.rows:
-            entries = marks(tr, row, q)
+            entries = result_marks(tr, row, q, LATEX)
             value = number(row.value, digits)
             rows.append([f"${LATEX.derivative(tr.mode, row.node)}$",
                          _terms(equation_terms(tr, row, LATEX)),
@@ -509,7 +502,7 @@ def symbolic_trace_latex(report: SymbolicReport, with_passes: bool = True) -> st
         parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}}: ${seeds}$")
         rows = []
         for row in sweep.rows:
-            entries = marks(tr, row, q)
+            entries = result_marks(tr, row, q, LATEX)
             value = symbolic.latex(row.value)
             rows.append([f"${LATEX.derivative(tr.mode, row.node)}$",
                          f"${LATEX.math(equation(tr, row, LATEX))}$",

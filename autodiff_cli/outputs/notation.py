@@ -78,6 +78,14 @@ class Notation:
 
         return _SLOT.sub(put, template)
 
+    def entry(self, k: int, name: str) -> str:
+        """An entry of J: ∂y1/∂x1."""
+        return f"∂y{k + 1}/∂{self.input(name)}"
+
+    def product_entry(self, product: str, index: int) -> str:
+        """An entry of J·v or vᵀ·J: (J·v)1."""
+        return f"({product}){index + 1}"
+
     def math(self, text: str) -> str:
         """A finished piece of notation, spelled for the output: Unicode as it is, else ASCII."""
         return text if self.unicode else ascii_math(text)
@@ -258,19 +266,19 @@ def pass_label(trace: Trace, q: int) -> str:
     return f"row {q + 1} of J: ∇y{q + 1}"
 
 
-def result_marks(trace: Trace, row: Row, q: int) -> list[str]:
+def result_marks(trace: Trace, row: Row, q: int, nt: Notation = UNICODE) -> list[str]:
     """The entries of J (or of J·v, vᵀ·J) that a row's value is: ∂y1/∂x1, ..."""
     graph, sweep = trace.graph, trace.passes[q]
     if trace.mode == "forward":
         ks = trace.outputs_at(row.node)
         if sweep.identity:
-            return [f"∂y{k + 1}/∂{graph.inputs[q]}" for k in ks]
-        return [f"(J·v){k + 1}" for k in ks]
+            return [nt.entry(k, graph.inputs[q]) for k in ks]
+        return [nt.product_entry("J·v", k) for k in ks]
     if row.node >= graph.n:
         return []
     if sweep.identity:
-        return [f"∂y{q + 1}/∂{graph.inputs[row.node]}"]
-    return [f"(vᵀ·J){row.node + 1}"]
+        return [nt.entry(q, graph.inputs[row.node])]
+    return [nt.product_entry("vᵀ·J", row.node)]
 
 
 def rule_heading(mode: str, nt: Notation) -> str:
