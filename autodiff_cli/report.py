@@ -117,6 +117,8 @@ def _check(report: Report, problems: int, flagged: np.ndarray) -> Report:
     """Count the points with a non-finite result or intermediate (``flagged``: an overflow
     that the outputs no longer show); trace the first ``problems`` of them."""
     N = len(report.points)
+    if report.seed is None and report.jacobian is not None and report.jacobian.size:
+        _agree(report, flagged)
     derivatives = report.derivatives
     finite = np.isfinite(derivatives).reshape(N, -1) if derivatives.size else np.ones((N, 1), dtype=bool)
     bad = ~(np.isfinite(report.values).all(axis=1) & finite.all(axis=1)) | flagged
@@ -126,6 +128,37 @@ def _check(report: Report, problems: int, flagged: np.ndarray) -> Report:
         if report.seed is not None:
             report.problems = _seed_overflow(report, report.problems)
     return report
+
+
+def _agree(report: Report, flagged: np.ndarray) -> None:
+    """Make both modes give the same J, hence the same exit status, where an entry is not
+    finite in one of them: the points concerned are swept again in the other mode.
+
+    - Where every value is finite (nothing overflowed or was undefined on the way), a
+      non-finite entry can only be a product of finite partials that overflowed in this
+      mode's order (1e200·1e200·1e-200 from the left); the other order's finite product is
+      the derivative, and both modes print it.
+    - Where something is not finite, an entry is a number only if both modes make it one
+      (a computed 0 of one mode against the other's overflow is no derivative): else nan,
+      or the inf both agree on.  The point stays flagged.
+    """
+    J = report.jacobian
+    assert J is not None
+    N = len(report.points)
+    dirty = flagged | ~np.isfinite(report.values).all(axis=1)            # something not finite on the way
+    suspects = np.flatnonzero(~np.isfinite(J).reshape(N, -1).all(axis=1) | dirty)
+    if not suspects.size:
+        return
+    other: ad.Mode = "reverse" if report.mode == "forward" else "forward"
+    _, theirs = ad.differentiate(report.graph, report.points[suspects], other)
+    mine = J[suspects]
+    clean = ~dirty[suspects]
+    both = np.isfinite(mine) & np.isfinite(theirs)
+    same = (mine == theirs) | both
+    rescued = np.where(np.isfinite(mine) | ~np.isfinite(theirs), mine, theirs)
+    rescued = np.where(np.isfinite(rescued) | (mine == theirs), rescued, np.nan)
+    undefined = np.where(same, mine, np.nan)
+    J[suspects] = np.where(clean[:, None, None], rescued, undefined)
 
 
 def _seed_overflow(report: Report, problems: list[Problem]) -> list[Problem]:
@@ -188,11 +221,11 @@ def diagnose(graph: Graph, X: np.ndarray, indices: Any, per_point: int = 3) -> l
 
 def _unlocated(p: int, q: int, here: str, w: list[np.ndarray]) -> Problem:
     """No node to blame: every value and local partial is finite, so a product of partials
-    overflowed in this mode's order (1e200·1e200·1e-200 multiplied from the left)."""
+    overflowed, in the order of either mode (``_agree`` tried the other)."""
     if all(np.isfinite(v[q]) for v in w):
         return Problem(p, None, "derivative", "", (),
                        f"a derivative overflows at {here}: every local partial is finite, but a product of "
-                       "them along a chain is not in this mode's order (the other mode may not overflow)")
+                       "them along a chain overflows in the order of either mode")
     return Problem(p, None, "value", "", (), f"a result is not finite at {here}")
 
 

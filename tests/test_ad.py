@@ -296,15 +296,28 @@ def test_plain_arithmetic_and_integer_powers_are_not_watched():
     assert sum(watched) == 1 and sum(undefinable) == 1
 
 
-def test_a_product_of_partials_that_overflows_in_one_order_only_is_flagged_in_that_mode():
-    """The one way the modes part: reverse mode forms 1e200·1e200 first, forward mode
-    1e200·1e-200.  Forward prints the true 1e200; reverse prints inf, flagged, and says why."""
+def test_a_product_of_partials_that_overflows_in_one_order_only_is_taken_in_the_other():
+    """Reverse mode forms 1e200·1e200 first (inf), forward mode 1e200·1e-200: both print the
+    true 1e200, unflagged, so the exit status does not depend on the mode (issue 11, item 2)."""
     graph = parse("1e200*(1e200*(1e-200*x))")
-    forward, reverse = (compute(graph, [[1.0]], mode) for mode in MODES)
-    assert forward.jacobian[0, 0, 0] == 1e200 and forward.bad_points == 0
-    assert reverse.jacobian[0, 0, 0] == np.inf and reverse.bad_points == 1
-    (problem,) = reverse.problems
-    assert problem.kind == "derivative" and "a derivative overflows" in problem.message
+    for mode in MODES:
+        report = compute(graph, [[1.0], [2.0]], mode)
+        assert report.jacobian[:, 0, 0].tolist() == [1e200, 1e200] and report.bad_points == 0, mode
+    for mode in MODES:                                  # an overflow in every order stays flagged
+        report = compute(parse("1e300*sin(1e10*x)"), [[1.0]], mode)      # 1e310 in every order
+        assert np.isinf(report.jacobian[0, 0, 0]) and report.bad_points == 1, mode
+        (problem,) = report.problems
+        assert problem.kind == "derivative" and "a derivative overflows" in problem.message
+
+
+@pytest.mark.parametrize(("text", "point"), [("cbrt(x*x + x)", [1.7e308]), ("x - cbrt((y+x)*(y+y))", [400.0, -400.0]),
+                                             ("log(x1) + x2", [-1.0, 2.0]), ("sqrt(x*x*x) + y", [0.0, 1.0])])
+def test_at_a_flagged_point_both_modes_print_the_same_numbers(text, point):
+    graph = parse(text)
+    forward, reverse = (compute(graph, [point], mode, sweeps=sweeps) for mode, sweeps in (("forward", False),
+                                                                                         ("reverse", True)))
+    assert forward.bad_points == reverse.bad_points == 1
+    np.testing.assert_array_equal(forward.jacobian, reverse.jacobian)        # nan where either is not a number
 
 
 def test_an_input_that_is_not_finite_flags_its_point_in_both_paths():

@@ -21,7 +21,7 @@ PACKAGE = Path(autodiff_cli.__file__).parent
 # The layers, lowest first: a module may import from its own layer or any lower one.
 LAYERS = [
     {"errors"},
-    {"core", "core.primitives", "core.graph", "core.parse", "core.ad"},
+    {"core", "core.primitives", "core.graph", "core.parse", "core.ad", "core.second"},
     {"report", "trace", "check", "symbolic", "points"},
     {"run", "outputs", "outputs.notation", "outputs.sink", "outputs.table", "outputs.json", "outputs.csv",
      "outputs.npz", "outputs.latex", "outputs.dot", "outputs.files"},

@@ -240,15 +240,14 @@ def judge(t: tuple, x: float, y: float) -> None:
             assert error <= allowed, (f"{where}: {what} = {a!r} unflagged, reference {mpmath.nstr(b, 17)}, "
                                       f"error {mpmath.nstr(error, 3)} > allowed {mpmath.nstr(allowed, 3)}")
     fwd, rev = reports["forward"], reports["reverse"]
-    if fwd.bad_points == rev.bad_points:
-        if not fwd.bad_points:                                          # the same numbers, to rounding
-            assert (np.abs(fwd.jacobian - rev.jacobian) <= 2 * sweeping).all(), (text, x, y)
-        return
-    # The one way the modes part: a product of finite partials that overflows in one order
-    # only (x/(y/y) at (1e100, 1e-300): reverse mode forms 1e300·1e100).  Values are finite.
-    flagged = fwd if fwd.bad_points else rev
-    assert np.isfinite(flagged.values).all() and not np.isfinite(flagged.jacobian).all(), (text, x, y)
-    assert all(p.kind == "derivative" and p.node is None for p in flagged.problems), flagged.problems
+    # Both modes flag the same points and print the same numbers: a product that overflows in
+    # one order only (x/(y/y) at (1e100, 1e-300)) is taken in the other order, in both modes.
+    assert fwd.bad_points == rev.bad_points, (text, x, y)
+    finite = np.isfinite(fwd.jacobian)
+    assert (finite == np.isfinite(rev.jacobian)).all(), (text, x, y)
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(fwd.jacobian - rev.jacobian)
+    assert (gap[finite] <= 2 * sweeping.reshape(1, 1, -1)[finite]).all(), (text, x, y)
 
 
 def _largest(passes: list[ad.Pass]) -> float:
