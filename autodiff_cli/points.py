@@ -138,11 +138,7 @@ class Points:
             if self.path == "-":
                 raise PointsError(self.name, "", "a Fortran-ordered array cannot be read from a pipe; "
                                                  "save it with np.save(np.ascontiguousarray(X)) or give a file")
-            array = np.lib.format.open_memmap(self.path, mode="r")      # never unpickles
-            for start in range(0, len(array), self.chunk):
-                X = np.asarray(array[start : start + self.chunk], dtype=float)
-                yield from self._finite(X, start)
-                self.done = start + len(X)
+            yield from self._fortran(int(shape[0]), dtype)
             return
         width = self.graph.n * dtype.itemsize
         start = 0
@@ -156,10 +152,32 @@ class Points:
             start += rows
             self.done = start
 
+    def _fortran(self, N: int, dtype: np.dtype) -> Iterator[np.ndarray]:
+        """The rows of a Fortran-ordered (N, n) array, column after column in the file, mapped
+        (never unpickled); a file shorter than its header says gives the rows it holds whole,
+        then 'the array ends early' at the first row whose last column is missing."""
+        n, size = self.graph.n, dtype.itemsize
+        offset = self.stream.tell()
+        held = max(0, os.path.getsize(self.path) - offset) // size       # values the file holds
+        whole = max(0, min(N, held - (n - 1) * N))                         # rows with every column
+        if whole:
+            flat = np.memmap(self.path, dtype=dtype, mode="r", offset=offset, shape=(min(held, N * n),))
+            array = np.lib.stride_tricks.as_strided(flat, shape=(whole, n), strides=(size, N * size),
+                                                    writeable=False)
+            for start in range(0, whole, self.chunk):
+                X = np.asarray(array[start : start + self.chunk], dtype=float)
+                yield from self._finite(X, start)
+                self.done = start + len(X)
+        if whole < N:
+            raise PointsError(self.name, f"row {whole + 1}", "the array ends early")
+
     def _check_npy(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
         n = self.graph.n
         if dtype.kind not in "fiu":
             raise PointsError(self.name, "", f"the array holds {dtype}, not numbers")
+        if any(k < 0 for k in shape):
+            raise PointsError(self.name, "", f"the header says shape {tuple(shape)}: a size cannot be negative "
+                                             "(the file is damaged, or was not written by numpy)")
         if not (len(shape) == 2 and shape[1] == n) and not (len(shape) == 1 and n == 1):
             raise PointsError(self.name, "", f"the array has shape {tuple(shape)}, but the points need shape (N, {n}): "
                                              f"one row per point, one column per input ({', '.join(self.graph.inputs)})")

@@ -219,3 +219,81 @@ def test_render_worked_example(tmp_path, suffix):
         for line in label.split("\n"):
             assert f">{line.replace('-', '&#45;')}</text>" in svg
     assert svg.count('class="edge"') == 8
+
+
+# --- long labels, dot's failures, slow layouts (issue 11, item 10) ----------------------------------
+LONG = [
+    "sin(" + "v" * 17_000 + ")",                           # a long input name: node labels and the caption
+    "x*1." + "0" * 17_000 + "1",                           # a long constant
+    ", ".join(["x"] * 3000),                               # one node that is 3000 outputs: y1 = y2 = ...
+    ", ".join(f"x{k}" for k in range(1500)) + ", " + "+".join(f"x{k}" for k in range(1500)),   # a long point
+]
+
+
+def quoted_strings(text):
+    return re.findall(r'"((?:[^"\\]|\\.)*)"', text)
+
+
+@pytest.mark.parametrize("expression", LONG, ids=["name", "constant", "outputs", "inputs"])
+@pytest.mark.parametrize("at", [True, False], ids=["point", "formulas"])
+def test_every_string_in_the_dot_text_is_short(expression, at):
+    graph = parse(expression)
+    text = to_dot(graph, [1.0] * graph.n if at else None, "forward" if at and graph.n < 50 else None)
+    longest = max(len(s.encode("utf-8")) for s in quoted_strings(text))
+    assert longest < 16_384 // 2, longest
+
+
+def test_quote_cuts_the_middle_of_long_lines_and_of_many_lines():
+    body = unquote(quote("a" * 1000 + "b" * 1000)[1:-1])
+    assert len(body) <= 240 and body.startswith("aaa") and body.endswith("bbb") and "..." in body
+    many = unquote(quote("\n".join(f"line {k}" for k in range(100)))[1:-1]).split("\n")
+    assert len(many) <= 12 and many[0] == "line 0" and many[-1] == "line 99"
+    assert unquote(quote("∂" * 500)[1:-1]).count("…") == 1
+    assert quote("short") == '"short"'
+
+
+@needs_dot
+@pytest.mark.parametrize("expression", LONG[:3], ids=["name", "constant", "outputs"])
+def test_graph_out_draws_a_long_expression(tmp_path, expression):
+    out = tmp_path / "g.svg"
+    result = run(expression, "--at", "1", "--graph-out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes().startswith(b"<?xml")
+
+
+def _fake_dot(tmp_path, monkeypatch, script):
+    program = tmp_path / "dot"
+    program.write_text("#!/bin/sh\n" + script)
+    program.chmod(0o755)
+    monkeypatch.setattr("autodiff_cli.outputs.dot.dot_program", lambda: str(program))
+
+
+def test_dot_failing_is_reported_with_its_stderr_and_the_users_file_name(tmp_path, monkeypatch):
+    _fake_dot(tmp_path, monkeypatch, "echo 'Error: something else went wrong' >&2\nexit 1\n")
+    out = tmp_path / "g.svg"
+    result = run(WORKED, "--at", "1,2", "--graph-out", str(out))
+    assert result.exit_code == 2
+    assert f"dot failed to write {out}: Error: something else went wrong" in result.stderr
+    assert ".adjac-" not in result.stderr and ".tmp" not in result.stderr
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["dot"]
+
+
+def test_a_slow_layout_is_announced_and_a_timeout_is_a_clear_message(tmp_path, monkeypatch):
+    _fake_dot(tmp_path, monkeypatch, "sleep 5\n")
+    monkeypatch.setattr("autodiff_cli.outputs.dot.TIMEOUT", 0.2)
+    out = tmp_path / "g.svg"
+    expression = "x" + "+(x-x)" * 150                      # 152 nodes: real dot takes over 120 s
+    result = run(expression, "--at", "1", "--graph-out", str(out))
+    assert result.exit_code == 2
+    err = " ".join(result.stderr.split())
+    assert "note: drawing 152 nodes with Graphviz may take a while" in err
+    assert f"dot did not finish laying out the graph in 0.2 s, so {out} was not drawn" in err
+    assert not out.exists()
+
+
+def test_a_small_graph_gets_no_note(tmp_path, monkeypatch):
+    _fake_dot(tmp_path, monkeypatch, 'while [ "$1" != "-o" ]; do shift; done; echo "<svg/>" > "$2"\n')
+    out = tmp_path / "g.svg"
+    result = run(WORKED, "--at", "1,2", "--graph-out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "note" not in result.stderr and out.read_text() == "<svg/>\n"

@@ -328,8 +328,39 @@ def chunk_size(graph: Graph, mode: str, seeded: bool = False, least: int = 4096)
     return max(least, min(50_000, 2**23 // max(1, work_per_point(graph, mode, seeded))))
 
 
+# The operations that can round finite, nonzero arguments to a result below the smallest
+# normal double (x·y, x/y, x^y, exp, σ): there the result keeps few or no digits.  The
+# others map tiny to tiny (sin, tanh, sinh ...) or are exact near 0 (+, −, ln at 1).
+UNDERFLOWING = frozenset({"mul", "div", "pow", "exp", "sigmoid"})
+TINY = float(np.finfo(float).tiny)
+
+
+def underflow_points(graph: Graph, w: list[Any], N: int) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
+    """Where an operation of UNDERFLOWING rounds finite nonzero arguments to a result below
+    2.2e-308 in size: (N,) bool, and [(i, (N,) bool)] per node.  One reduction per such
+    node where nothing underflows, the usual case."""
+    found = np.zeros(N, dtype=bool)
+    nodes: list[tuple[int, np.ndarray]] = []
+    with np.errstate(all="ignore"):
+        for i, op in enumerate(graph.tape, start=graph.n):
+            if op.prim not in UNDERFLOWING or w[i].__class__ is not np.ndarray:
+                continue
+            size = np.abs(w[i])
+            if not size.min() < TINY:                         # nan compares false: not an underflow
+                continue
+            here = size < TINY
+            for a in op.args:
+                u = read(w, a)
+                here = here & (u != 0) & np.isfinite(u)
+            if here.any():
+                nodes.append((i, np.broadcast_to(here, (N,))))
+                found |= here
+    return found, nodes
+
+
 def differentiate(graph: Graph, x: Any, mode: str = "auto", seed: Any = None,
-                  flagged: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  flagged: np.ndarray | None = None, underflowed: np.ndarray | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """y (N, m) and, without a seed, J (N, m, n); with a seed, J·x_dot (N, m) in forward
     mode or y_barᵀ·J (N, n) in reverse mode (one seed for all points, or one per point).
 
@@ -337,6 +368,7 @@ def differentiate(graph: Graph, x: Any, mode: str = "auto", seed: Any = None,
     w_i is inf or nan although y may be finite: exp(800) overflows in
     exp(x)/sqrt(1 + exp(2*x)) at x = 400, and the quotient comes out 0.  One reduction
     per watched array finds them (``watch``); elsewhere inf and nan reach y.
+    ``underflowed``, likewise, is set where an intermediate underflows (``underflow_points``).
     """
     X = _points(graph, x)
     chosen = choose_mode(graph, mode)
@@ -349,14 +381,15 @@ def differentiate(graph: Graph, x: Any, mode: str = "auto", seed: Any = None,
     for start in range(0, N, step):
         part = slice(start, min(N, start + step))
         part_seed = seeds if seeds is None or seeds.ndim == 1 else seeds[part]
-        nonfinite = _sweep_into(graph, X[part], chosen, part_seed, y[part], D[part], plan)
+        nonfinite = _sweep_into(graph, X[part], chosen, part_seed, y[part], D[part], plan,
+                                underflowed[part] if underflowed is not None else None)
         if flagged is not None:
             flagged[part] = nonfinite
     return y, D
 
 
 def _sweep_into(graph: Graph, X: np.ndarray, mode: Mode, seed: np.ndarray | None, y: np.ndarray,
-                D: np.ndarray, plan: Plan) -> np.ndarray:
+                D: np.ndarray, plan: Plan, underflowed: np.ndarray | None = None) -> np.ndarray:
     """Fill y and D (zeros) at the points X; returns where a watched w_i is inf or nan
     (with y, that tells every point where some w_i is).
 
@@ -366,6 +399,8 @@ def _sweep_into(graph: Graph, X: np.ndarray, mode: Mode, seed: np.ndarray | None
     N = X.shape[0]
     w, edges, nonfinite = _linearize(graph, X, plan)
     y[...] = outputs_of(graph, w, N)
+    if underflowed is not None:
+        underflowed[...] = underflow_points(graph, w, N)[0]
     if seed is None:
         assemble(graph, passes(graph, w, edges, mode, unit_seeds(graph, mode)), mode, N, out=D)
     else:

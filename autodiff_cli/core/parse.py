@@ -422,8 +422,9 @@ def _not_a_function(b: _Builder, name: str, start: int) -> ParseError:
     """name(...) where name is no function: a product without its *, or a function adjac lacks."""
     if name in b.ids or name in CONSTANTS:
         return b._error(f"{name} is not a function", start, f"write {name}*(...) for a product: adjac needs an explicit *")
-    hint = (_suggest(name, FUNCTIONS) or _MISSING.get(name, "")) + "functions: " + ", ".join(sorted(FUNCTIONS))
-    if not _suggest(name, FUNCTIONS) and name not in _MISSING:
+    known = _MISSING.get(name) or _suggest(name, FUNCTIONS)     # min is no misspelt sin, atan2 no atan
+    hint = known + "functions: " + ", ".join(sorted(FUNCTIONS))
+    if not known:
         hint += f"; for a product write {name}*(...)"
     return b._error(f"unknown function {name!r}", start, hint)
 
@@ -433,11 +434,26 @@ _MISSING = {      # functions people reach for that adjac does not have (yet): w
     "max": "adjac has no max: (a + b + abs(a - b))/2 is max(a, b); ",
     "min": "adjac has no min: (a + b - abs(a - b))/2 is min(a, b); ",
     "hypot": "adjac has no hypot: write sqrt(a^2 + b^2); ",
-    "atan2": "adjac has no atan2; ",
+    "atan2": "adjac has no atan2: 2*atan(y/(sqrt(x^2 + y^2) + x)) is atan2(y, x) off the negative x axis; ",
     "exp2": "adjac has no exp2: write 2^a; ",
+    "exp10": "adjac has no exp10: write 10^a; ",
     "log1p": "adjac has no log1p: write ln(1 + a); ",
     "expm1": "adjac has no expm1: write exp(a) - 1; ",
+    "lg": "adjac has no lg: write log10(a), or log2(a) (log is ln); ",
+    "sqr": "adjac has no sqr: write a^2; ",
+    "square": "adjac has no square: write a^2; ",
+    "sinc": "adjac has no sinc: write sin(a)/a; ",
+    "sec": "adjac has no sec: write 1/cos(a); ",
+    "csc": "adjac has no csc: write 1/sin(a); ",
+    "cot": "adjac has no cot: write 1/tan(a); ",
 }
+for _step in ("floor", "ceil", "round", "trunc"):
+    _MISSING[_step] = (f"adjac has no {_step}: a step function, with derivative 0 between its jumps and none "
+                       "at them; at a point, write its value there as a constant; ")
+for _step in ("mod", "fmod", "rem", "remainder"):
+    _MISSING[_step] = (f"adjac has no {_step}: a - b*k, with the integer k = floor(a/b) at your point written "
+                       "as a constant, has its value and derivatives there; ")
+_MISSING["arctan2"] = _MISSING["atan2"].replace("atan2:", "arctan2 (atan2):", 1)
 
 
 def _suggest(name: str, known: Sequence[str] | dict[str, str]) -> str:

@@ -29,10 +29,16 @@ from ..trace import outputs_by_node
 from .notation import ascii_math, partial_rule
 
 FORMATS = ("svg", "png", "pdf")          # what --graph-out renders with dot
+TIMEOUT = 120.0                          # seconds dot may take to lay out a graph
+SLOW = 100                               # nodes from which a layout may take seconds (200 can pass TIMEOUT)
 
 INSTALL_HINT = ("Graphviz's dot program is not installed: install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz; Fedora: dnf install graphviz; macOS: brew install graphviz), "
                 "or use --graph to print the DOT text and render it elsewhere")
+
+
+LINE = 240              # characters of a line of a label, and lines of a label, past which the middle
+LINES = 12              # is cut out: dot refuses a quoted string longer than 16,384 bytes
 
 
 def quote(text: str) -> str:
@@ -40,10 +46,23 @@ def quote(text: str) -> str:
 
     Backslash starts an escape in DOT labels (\\N, \\G, \\l ...), so it is doubled; quotes
     are escaped; a newline becomes DOT's ``\\n``.  Nothing else is special in a quoted string.
+    A line longer than ``LINE`` characters, or a text of more than ``LINES`` lines, loses its
+    middle to an ellipsis, so no string passes Graphviz's limit (escaped, a character takes
+    at most 4 bytes: under 12,000 bytes).
     """
-    body = text.replace("\\", "\\\\").replace('"', '\\"')
-    body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    body = shorten(text.replace("\r\n", "\n").replace("\r", "\n"))
+    body = body.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{body}"'
+
+
+def shorten(text: str, line: int = LINE, lines: int = LINES) -> str:
+    """``text`` with the middle of each long line, and of a long list of lines, cut out."""
+    dots = "..." if text.isascii() else "…"
+    rows = text.split("\n")
+    if len(rows) > lines:
+        rows = [*rows[: lines // 2], dots, *rows[len(rows) - (lines - lines // 2 - 1):]]
+    cut = lambda r: r if len(r) <= line else r[: (line - len(dots)) // 2] + dots + r[len(r) - (line - len(dots) + 1) // 2:]
+    return "\n".join(cut(r) for r in rows)
 
 
 def _attrs(**attrs: str) -> str:
@@ -160,19 +179,25 @@ def dot_program() -> str | None:
     return shutil.which("dot")
 
 
-def render(dot_text: str, path: str, fmt: str, timeout: float = 120.0) -> None:
-    """Run Graphviz's ``dot -T<fmt> -o <path>`` on ``dot_text``; RenderError if it cannot."""
+def render(dot_text: str, path: str, fmt: str, timeout: float | None = None, name: str | None = None) -> None:
+    """Run Graphviz's ``dot -T<fmt> -o <path>`` on ``dot_text``; RenderError if it cannot.
+
+    ``name`` is the file the user asked for, named in the messages (``path`` may be a
+    temporary file beside it, renamed into place when the run completes)."""
     program = dot_program()
+    name = path if name is None else name
+    timeout = TIMEOUT if timeout is None else timeout
     if program is None:
         raise RenderError(INSTALL_HINT)
     try:
         done = subprocess.run([program, f"-T{fmt}", "-o", path], input=dot_text.encode("utf-8"),
                               capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"dot took more than {timeout:g} s to lay out the graph; "
-                          "use --graph and render it yourself") from None
+        raise RenderError(f"dot did not finish laying out the graph in {timeout:g} s, so {name} was not drawn; "
+                          "write the DOT text with --graph-out FILE.dot (or --graph) and render it with "
+                          "another Graphviz layout, such as sfdp") from None
     except OSError as err:
         raise RenderError(f"could not run {program}: {err.strerror}") from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
-        raise RenderError(f"dot failed to write {path}: {message}")
+        raise RenderError(f"dot failed to write {name}: {message}")
