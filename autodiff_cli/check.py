@@ -383,3 +383,71 @@ def _edge(prim: str) -> tuple[Any, str]:
     edge = PRIMITIVES[prim].edge
     assert edge is not None
     return edge
+
+
+# --- second order: H against central differences of the AD gradient ---------------------------
+@dataclass
+class HessianCheck:
+    """--check with --hessian: H (N, m, n, n) against central differences of the AD gradient,
+    and its symmetry.  An entry is UNVERIFIED where the difference quotients at h and 2h do
+    not agree with each other (a kink or pole in the probe), as for J."""
+
+    graph: Graph
+    points: np.ndarray                    # (N, n)
+    hessian: np.ndarray                   # (N, m, n, n), from the sweeps
+    differences: np.ndarray               # (N, m, n, n): column b is (∇y_k(x + h e_b) − ∇y_k(x − h e_b)) / 2h
+    error: np.ndarray                     # |H − D|
+    tolerance: np.ndarray
+    asymmetry: np.ndarray                 # |H − Hᵀ|
+    symmetry_tolerance: np.ndarray
+    status: np.ndarray                    # OK, FAIL or UNVERIFIED, per entry
+    order: int = 2
+
+    @property
+    def failed(self) -> bool:
+        return bool((self.status == FAIL).any())
+
+    def verdict(self, p: int) -> str:
+        status = self.status[p]
+        return "fail" if (status == FAIL).any() else "inconclusive" if (status == UNVERIFIED).any() else "pass"
+
+    def summary(self, p: int) -> dict[str, Any]:
+        judged = self.status[p] != UNVERIFIED
+        fd = _largest(self.error[p], self.hessian[p], self.differences[p], judged)
+        sym = _largest(self.asymmetry[p], self.hessian[p], np.swapaxes(self.hessian[p], -1, -2),
+                       np.ones_like(judged))
+        return {"ad_vs_differences": fd, "symmetry": sym}
+
+
+def check_hessian(graph: Graph, points: Any, H: np.ndarray) -> HessianCheck:
+    """Compare each output's Hessian H (N, m, n, n) with central differences of the AD gradient
+    (reverse mode) at steps h and 2h, h = ε^(1/3)·max(1, |x_b|), and check H = Hᵀ to rounding."""
+    X = np.atleast_2d(np.asarray(points, dtype=float))
+    n = X.shape[1]
+    h = STEP * np.maximum(1.0, np.abs(X))
+    D1 = np.empty_like(H)
+    D2 = np.empty_like(H)
+    with np.errstate(all="ignore"):
+        for b in range(n):
+            steps = []
+            for s in (1.0, -1.0, 2.0, -2.0):
+                P = X.copy()
+                P[:, b] += s * h[:, b]
+                steps.append(ad.differentiate(graph, P, "reverse")[1])        # (N, m, n)
+            D1[..., b] = (steps[0] - steps[1]) / (2 * h[:, b, None, None])
+            D2[..., b] = (steps[2] - steps[3]) / (4 * h[:, b, None, None])
+        error = np.abs(H - D1)
+        scale = np.maximum(np.abs(H), np.abs(D1))
+        tolerance = RTOL * scale + ATOL * np.maximum(1.0, np.abs(H).max(axis=(-1, -2), keepdims=True))
+        settled = np.abs(D1 - D2) <= 4 * tolerance + 1e-6 * np.abs(D1)      # Richardson: h and 2h agree
+        asymmetry = np.abs(H - np.swapaxes(H, -1, -2))
+        size = len(graph) + sum(len(op.args) for op in graph.tape)
+        symmetry_tolerance = 8 * ULPS * EPS * size * np.maximum(np.abs(H), np.abs(np.swapaxes(H, -1, -2))) + 1e-300
+    finite = np.isfinite(H) & np.isfinite(D1)
+    status = np.full(H.shape, OK)
+    status[~finite | (~settled & (error > tolerance))] = UNVERIFIED
+    status[finite & settled & (error > tolerance)] = FAIL
+    status[np.isfinite(asymmetry) & (asymmetry > symmetry_tolerance)] = FAIL
+    both_nonfinite = ~np.isfinite(H) & ~np.isfinite(D1)
+    status[both_nonfinite] = UNVERIFIED
+    return HessianCheck(graph, X, H, D1, error, tolerance, asymmetry, symmetry_tolerance, status)

@@ -163,6 +163,9 @@ class Command(click.Command):
                 if isinstance(param.type, (Point, Vector, Names)):
                     lists.update(param.opts)
         flags.update(ctx.help_option_names)
+        named = {opt for param in self.params if isinstance(param, click.Option) and param.name in FILES
+                 for opt in param.opts}                   # options whose value is a file name
+        dashed = False                                   # the words after '--' are all positional
         moved: list[str] = []
         kept: list[str] = []
         positional = False
@@ -176,15 +179,22 @@ class Command(click.Command):
             if word == "--":
                 kept.append(word)
                 kept.extend(it)
+                dashed = True
                 break
             if word in valued:
                 kept.append(word)
                 nxt = next(it, None)
+                if word in named and nxt is not None:
+                    _file_name(word, nxt, valued | flags, ctx)
                 if nxt is not None:
                     kept.append(nxt)
                     listed = (word, nxt) if word in lists else None
                 continue
             option = word.split("=", 1)[0]
+            if option in named and word.startswith("--") and "=" in word:
+                _file_name(option, word.split("=", 1)[1], valued | flags, ctx)
+            elif word[:2] in named and len(word) > 2 and not word.startswith("--"):
+                _file_name(word[:2], word[2:], valued | flags, ctx)
             if word.startswith("--") and option in lists and "=" in word:
                 listed = (option, word.split("=", 1)[1])
             short = word.startswith("-") and len(word) > 2 and not word.startswith("--") and word[:2] in valued
@@ -230,7 +240,8 @@ class Command(click.Command):
                 f"to write to a file, use --output FILE (or -o FILE, with a space); to compute {formula}, "
                 f"put it after --: adjac [OPTIONS] -- {formula!r}", ctx)
         if rest and not ctx.resilient_parsing:
-            raise click.UsageError(_stray(ctx.params.get("expression"), rest, follows), ctx)
+            raise click.UsageError(_stray(ctx.params.get("expression"), rest, follows,
+                                          valued | flags if dashed else set()), ctx)
         return rest
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
@@ -297,8 +308,27 @@ def _formula(word: str) -> bool:
     return True
 
 
-def _stray(expression: str | None, rest: list[str], follows: dict[str, tuple[str, str]]) -> str:
-    """The message for words beyond the one EXPRESSION, saying what they look like."""
+FILES = ("output", "graph_out", "points_file")          # the options whose value is a file name
+
+
+def _file_name(option: str, value: str, options: set[str], ctx: click.Context) -> None:
+    """A usage error when the value of --output, --graph-out or --points is one of our options:
+    ``-o --trace`` has lost its file name, and would write a file named --trace."""
+    if value.split("=", 1)[0] in options and value.startswith("-"):
+        raise click.UsageError(f"{option} needs a file name, but {value!r} follows it, which is an option of "
+                               f"adjac: the file name is missing; write {option} FILE (for a file really named "
+                               f"{value}, write ./{value})", ctx)
+
+
+def _stray(expression: str | None, rest: list[str], follows: dict[str, tuple[str, str]],
+           options: set[str] | frozenset[str] = frozenset()) -> str:
+    """The message for words beyond the one EXPRESSION, saying what they look like.  ``options``
+    are adjac's options when the words came after '--', where no word is an option."""
+    late = [w for w in rest if w.split("=", 1)[0] in options and w.startswith("-")]
+    if late and expression is not None:
+        shown = " ".join(_shell(w) for w in rest)
+        return (f"{late[0]} comes after --, where every word is taken as the EXPRESSION; put the options "
+                f"before --: adjac {shown} -- {_shell(expression)}")
     for word in rest:
         option, value = follows.get(word, ("", ""))
         more = word.lstrip(",")
@@ -306,15 +336,26 @@ def _stray(expression: str | None, rest: list[str], follows: dict[str, tuple[str
             return (f"unexpected extra argument {word!r} after {option} {value}: separate the values with commas, "
                     f"no spaces: {option} {value.rstrip(',')},{word.lstrip(',')}")
     words = [w for w in [expression, *rest] if w is not None]
-    for word in words:
-        if _point(word):
-            others = [w for w in words if w != word]
-            shown = " ".join(repr(w) if set(w) & set(" *()^|&<>;$") else w for w in others)
-            return (f"unexpected extra argument: {word!r} looks like a point; give it with --at: "
-                    f"adjac {shown} --at {word}")
+    points = [w for w in words if _point(w)]
+    if points:
+        others = [w for w in words if w not in points]
+        if all("," not in w and "=" not in w for w in points):       # adjac "x*y" 1 2: one point, 1,2
+            given = [",".join(w.strip() for w in points)]
+        else:
+            given = points
+        what = (f"{points[0]!r} looks like a point" if len(points) == 1 else
+                f"{', '.join(map(repr, points))} look like {'a point' if len(given) == 1 else 'points'}")
+        return (f"unexpected extra argument{'s' if len(rest) > 1 else ''}: {what}; give "
+                f"{'it' if len(given) == 1 else 'them'} with --at{' (values separated by commas)' if len(points) > len(given) else ''}: "
+                f"adjac {' '.join(_shell(w) for w in others) or 'EXPRESSION'} {' '.join(f'--at {p}' for p in given)}")
     return (f"unexpected extra argument{'s' if len(rest) > 1 else ''} {', '.join(map(repr, rest))}: "
             f"adjac takes one EXPRESSION, here {expression!r}; quote an expression that has spaces, "
             "such as \"x * y\", and give its outputs separated by commas")
+
+
+def _shell(word: str) -> str:
+    """A word as typed in a shell command line: quoted when it has a character the shell reads."""
+    return repr(word) if set(word) & set(" *()^|&<>;$!?[]{}~`'\"\\#") or not word else word
 
 
 def _point(word: str) -> bool:
@@ -379,6 +420,16 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
      "--check verifies the whole Jacobian; leave out --seed"),
     (lambda o: o["verify"] and (_latex(o) or o["graph_dot"]),
      "--check reports in table, json, jsonl or csv; leave out --graph and --format latex"),
+    (lambda o: o["hessian"] and o["hvp"] is not None,
+     "--hessian gives whole Hessians and --hvp V one product H·v a pass: use one of them"),
+    (lambda o: (o["hessian"] or o["hvp"] is not None) and o["mode"] == "forward",
+     "second derivatives are swept forward-over-reverse (tangents of the adjoints): leave out --mode forward"),
+    (lambda o: (o["hessian"] or o["hvp"] is not None) and o["trace"] and _latex(o),
+     "--trace of the second-order sweep is written as a table or in json; use --format table, json or jsonl"),
+    (lambda o: (o["hessian"] or o["hvp"] is not None) and (o["graph_dot"] or o["graph_out"] is not None),
+     "--graph and --graph-out draw the first-order sweep: leave out --hessian and --hvp"),
+    (lambda o: o["verify"] and o["hvp"] is not None,
+     "--check verifies whole Hessians: use --hessian, not --hvp"),
     (lambda o: o["verify"] and o["symbolic"],
      "--check compares numbers at points, not formulas; leave out --symbolic and give the point with --at"),
     (lambda o: o["symbolic"] and bool(o["points"]),
@@ -407,6 +458,9 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
 @click.option("--digits", type=click.IntRange(1, 17), default=None,
               help="Significant digits in table (default 6) and csv (default: full precision).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII notation, even on a UTF-8 terminal.")
+@click.option("--layout", type=click.Choice(["auto", "wide", "transposed", "blocks"]), default="auto", show_default=True,
+              help="Tables: J as one wide table, transposed (a row per input) or in blocks of columns; "
+                   "auto: wide if it fits the terminal, else transposed when m < n, else blocks.")
 @click.option("--trace", is_flag=True,
               help="Also show the sweeps pass by pass, as in lecture notes (table, json, jsonl and latex).")
 @click.option("--graph", "graph_dot", is_flag=True,
@@ -417,14 +471,20 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
 @click.option("--latex-standalone", is_flag=True,
               help="With --format latex: a complete document for pdflatex instead of a fragment.")
 @click.option("--symbolic", is_flag=True,
-              help="The Jacobian as formulas in the inputs (the default without --at); needs adjac[symbolic].")
+              help="The Jacobian as formulas in the inputs (the default without --at).")
+@click.option("--hessian", is_flag=True,
+              help="Second derivatives: each output's gradient and Hessian (with --seed ȳ: of Σ ȳk·yk), "
+                   "by forward-over-reverse.")
+@click.option("--hvp", type=Vector(), metavar="V",
+              help="Hessian-vector products H·v for every output (with --seed ȳ: (Σ ȳk·Hk)·v), one pass each.")
 @click.option("--check", "verify", is_flag=True,
               help="Also compute J by the other mode and by central differences; exit 1 if they disagree.")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
          seed: tuple[float, ...] | None, points_file: str | None, fmt: str, output: str | None,
-         digits: int | None, ascii_only: bool, trace: bool, graph_dot: bool, graph_out: str | None,
-         latex_standalone: bool, symbolic: bool, verify: bool) -> None:
+         digits: int | None, ascii_only: bool, layout: str, trace: bool, graph_dot: bool, graph_out: str | None,
+         latex_standalone: bool, symbolic: bool, hessian: bool, hvp: tuple[float, ...] | None,
+         verify: bool) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -469,16 +529,31 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
             if fmt == "csv":                # the command line is checked before --graph-out draws anything
                 raise UsageError("csv holds numbers: add --at with values for " + listing(graph.inputs)
                                  + ", or use --format json for formulas")
-    chosen = choose_mode(graph, _mode(graph, mode, seed))          # the mode, resolved once
+    second = hessian or hvp is not None
+    if second:
+        if formulas and trace:
+            raise UsageError("the second-order sweep is traced with numbers: add --at with values for "
+                             + listing(graph.inputs))
+        _second_usage(graph, seed, hvp)
+    chosen = "reverse" if second else choose_mode(graph, _mode(graph, mode, seed))   # the mode, resolved once
     unicode = not ascii_only and "utf" in (getattr(out, "encoding", "") or "").lower()
-    style = Style(digits, unicode, plain=not styled(out), trace=trace, check=verify, standalone=latex_standalone)
+    style = Style(digits, unicode, plain=not styled(out), trace=trace, check=verify, standalone=latex_standalone,
+                  layout=layout)
+    if fmt == "csv" and not graph_dot:                 # tables say it in their first line
+        from .outputs.notation import renamed
+
+        if renamed(graph):
+            click.echo(f"adjac: note: in the columns, {renamed(graph)}", err=True)
     if formulas:
-        _check_size(graph, 1, chosen, seed, fmt, trace, True)
+        if second:
+            _check_second_size(graph, 1, seed, hvp, "table")          # formulas: the bound of what is shown
+        else:
+            _check_size(graph, 1, chosen, seed, fmt, trace, True)
         if picture:
             _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture, out)
         if graph_dot:
             return
-        not_finite = _formulas(graph, chosen, seed, fmt, out, style)
+        not_finite = _formulas(graph, chosen, seed, fmt, out, style, second, hvp)
         if not symbolic:
             example = ",".join(str(k + 1) for k in range(graph.n))
             click.echo(f"adjac: no point given, so formulas; add --at {example} (values for {', '.join(graph.inputs)}) "
@@ -487,15 +562,21 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     progress = None
     source: Any
     if points_file is not None:
-        _check_size(graph, 1, chosen, seed, fmt, False, False)
-        source = Points(points_file, graph, loop.chunk_size(graph, chosen, seed is not None),
+        if second:
+            _check_second_size(graph, 1, seed, hvp, fmt)
+        else:
+            _check_size(graph, 1, chosen, seed, fmt, False, False, points_file=True)
+        source = Points(points_file, graph, loop.chunk_size(graph, chosen, seed is not None, 2 if second else 1),
                         stdin=sys.stdin.buffer if points_file == "-" else None)
         from .outputs.table import ProgressBar
 
         progress = ProgressBar(source, enabled=sys.stderr.isatty())
     else:
         X = np.array([resolve(graph, spec) for spec in points] or [[]], dtype=float)   # a constant function needs no point
-        _check_size(graph, len(X), chosen, seed, fmt, trace, False)
+        if second:
+            _check_second_size(graph, len(X), seed, hvp, fmt)
+        else:
+            _check_size(graph, len(X), chosen, seed, fmt, trace, False)
         source = [X]
         if not many and picture:
             shown = chosen if mode != "auto" or seed is not None else None   # derivatives on nodes when asked
@@ -503,7 +584,8 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
                      graph_out, picture, out)
     sink = Discard() if graph_dot else _sink(fmt, out, graph, chosen, seed, style, output)   # --graph: DOT instead
     try:
-        summary = loop.run(graph, source, chosen, seed, sink, progress=progress, sweeps=trace, check=verify)
+        summary = loop.run(graph, source, chosen, seed, sink, progress=progress, sweeps=trace, check=verify,
+                           order=2 if second else 1, direction=hvp)
     except PointsError:
         out.flush()
         raise
@@ -534,12 +616,13 @@ def _sink(fmt: str, out: Any, graph: Graph, mode: Mode, seed: Any, style: Style,
     return open_sink(fmt, out, graph, mode, seed, style, binary=target.binary, folder=target.folder, name=output)
 
 
-def _formulas(graph: Graph, mode: Mode, seed: Sequence[float] | None, fmt: str, out: Any, style: Style) -> bool:
+def _formulas(graph: Graph, mode: Mode, seed: Sequence[float] | None, fmt: str, out: Any, style: Style,
+              second: bool = False, hvp: Sequence[float] | None = None) -> bool:
     """No point (or --symbolic): the same sweeps over symbols; formulas out.  True if some are not finite."""
     from . import symbolic
 
     try:
-        report = symbolic.compute(graph, mode, seed)
+        report = symbolic.compute_second(graph, seed, hvp) if second else symbolic.compute(graph, mode, seed)
         open_sink(fmt, out, graph, mode, seed, style).write_formulas(report)
     except RecursionError:                      # SymPy walks its expressions recursively
         raise UsageError("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
@@ -587,43 +670,127 @@ WRITTEN = 1_000_000     # numbers in json, jsonl, csv or npz (per point with --p
 SHOWN = 100_000         # numbers in a table or LaTeX, or formulas
 
 
-def _check_size(graph: Graph, N: int, mode: str, seed: Sequence[float] | None, fmt: str, trace: bool,
-                symbolic: bool) -> None:
-    """Refuse, before anything is computed, a result too big to hold or to read (exit 2).
-
-    Each point's J is built whole (all of them with --at), json and npz also hold the
-    m × n sparsity pattern, and a trace holds every tangent or adjoint it carries; none
-    may pass the bound.  The bounds are in README, Limits.
-    """
+def _size(graph: Graph, N: int, mode: str, seed: bool, fmt: str, trace: bool, symbolic: bool) -> tuple[int, int]:
+    """The numbers a run would hold at once, and the bound they may not pass (see ``_check_size``)."""
     from .core.ad import choose_mode
 
     chosen = choose_mode(graph, mode)
     m, n = graph.m, graph.n
-    each = m * n if seed is None else (m if chosen == "forward" else n)
+    each = m * n if not seed else (m if chosen == "forward" else n)
     pattern = m * n if fmt in ("json", "npy") else 0
     count = max(N * (each + (graph.carried(chosen) if trace else 0)), pattern)
-    limit = SHOWN if symbolic or fmt in ("table", "latex") else WRITTEN
-    if count <= limit:
+    return count, SHOWN if symbolic or fmt in ("table", "latex") else WRITTEN
+
+
+def _second_usage(graph: Graph, seed: Sequence[float] | None, hvp: Sequence[float] | None) -> None:
+    """--hessian and --hvp: the seed weighs the outputs (m entries), v is a direction (n entries)."""
+    n, m = graph.n, graph.m
+    if seed is not None and len(seed) != m:
+        raise UsageError(f"with --hessian or --hvp the seed ȳ weighs the outputs: it needs {_count(m, 'entry', 'entries')}, "
+                         f"one per output, not {len(seed)}", option="--seed")
+    if hvp is not None and len(hvp) != n:
+        raise UsageError(f"v needs {_count(n, 'entry', 'entries')}, one per input ({listing(graph.inputs)}), "
+                         f"not {len(hvp)}", option="--hvp")
+
+
+def _check_second_size(graph: Graph, N: int, seed: Sequence[float] | None, hvp: Sequence[float] | None,
+                       fmt: str) -> None:
+    """Refuse up front second derivatives too big to hold or to read (README: Limits)."""
+    n, m = graph.n, graph.m
+    outputs = 1 if seed is not None else m
+    each = outputs * n * (1 + (n if hvp is None else 1))                  # the gradient, and H or H·v
+    limit = SHOWN if fmt in ("table", "latex") else WRITTEN
+    if N * each <= limit:
         return
     ways = []
-    if seed is None and m * n > 1:
-        ways.append("--seed v for J·v (forward) or vᵀ·J (reverse) alone")
-    if pattern > limit:
-        ways.append(f"--format csv or jsonl (json and npz also hold the {m:,} × {n:,} sparsity pattern)")
+    if hvp is None:
+        ways.append("--hvp v for one product H·v a pass")
+    if seed is None and m > 1:
+        ways.append("--seed ȳ for the Hessian of Σ ȳk·yk alone")
     if N > 1:
         ways.append("fewer --at points, or --points FILE (read and written a chunk at a time)")
-    if trace:
+    raise UsageError(f"the result would hold {N * each:,} numbers ({each:,} a point), more than the {limit:,} adjac "
+                     f"{'shows' if limit == SHOWN else 'writes'} at once (README: Limits); "
+                     f"{'; or '.join(ways) or 'use fewer outputs or inputs'}")
+
+
+def _check_size(graph: Graph, N: int, mode: str, seed: Sequence[float] | None, fmt: str, trace: bool,
+                symbolic: bool, points_file: bool = False) -> None:
+    """Refuse, before anything is computed, a result too big to hold or to read (exit 2).
+
+    Each point's J is built whole (all of them with --at), json and npz also hold the
+    m × n sparsity pattern, and a trace holds every tangent or adjoint it carries; none
+    may pass the bound.  The bounds are in README, Limits.  The ways out it suggests are
+    the changes of one option (or two) that pass the same bound, each computed here.
+    """
+    m, n = graph.m, graph.n
+    count, limit = _size(graph, N, mode, seed is not None, fmt, trace, symbolic)
+    if count <= limit:
+        return
+    given = {"N": N, "mode": mode, "seed": seed is not None, "fmt": fmt, "trace": trace, "symbolic": symbolic}
+
+    def fits(**change: Any) -> bool:
+        """Whether the run with these options changed passes the same bound."""
+        size, bound = _size(graph, **{**given, **change})
+        return size <= bound
+
+    formats = ["json", "jsonl", "table", "latex"] if symbolic else ["csv", "jsonl", "json", "npy", "table", "latex"]
+    if trace:                                   # the formats --trace has (it works on --at points only)
+        formats = [f for f in formats if f not in ("csv", "npy")]
+    if points_file:                             # the formats --points has
+        formats = [f for f in formats if f != "latex"]
+    ways = []
+    if seed is None and m * n > 1:              # --seed, alone or with a format that holds no pattern
+        for group in ([fmt], [f for f in formats if f != fmt]):
+            forward = [f for f in group if fits(mode="forward", seed=True, fmt=f)]
+            reverse = [f for f in group if fits(mode="reverse", seed=True, fmt=f)]
+            both = [f for f in forward if f in reverse]
+            if both:
+                ways.append(f"--seed v{_with(both, fmt)} for J·v (forward) or vᵀ·J (reverse) alone")
+            elif forward or reverse:
+                ways.append(f"--mode forward --seed v{_with(forward, fmt)} for J·v alone" if forward else
+                            f"--mode reverse --seed v{_with(reverse, fmt)} for vᵀ·J alone")
+            if forward or reverse:
+                break
+    others = [f for f in formats if f != fmt and fits(fmt=f)]
+    if others:
+        why = (f" (json and npz also hold the {m:,} × {n:,} sparsity pattern)" if fmt in ("json", "npy")
+               else f" (up to {WRITTEN:,} numbers)" if limit == SHOWN and not symbolic else "")
+        ways.append(f"--format {_either(others)}{why}")
+    if N > 1 and fits(N=1):
+        way = f"at most {_most(lambda k: fits(N=k), N):,} --at points at a time"
+        if not trace and fmt != "latex":
+            way += ", or --points FILE (read and written a chunk at a time)"
+        ways.append(way)
+    if trace and fits(trace=False):
         ways.append("leave out --trace")
     if symbolic:
-        if m * n <= WRITTEN:
-            ways.append("--at with values for numbers")
-    elif limit == SHOWN:
-        ways.append(f"--format csv, json or npy (up to {WRITTEN:,} numbers)")
+        numbers = [f for f in dict.fromkeys([fmt, "csv", "jsonl", "json"])
+                   if fits(symbolic=False, fmt=f) and not (trace and f == "csv")]
+        if numbers:
+            ways.append("--at with values for numbers" + ("" if numbers[0] == fmt else f" and --format {numbers[0]}"))
     what = "formulas" if symbolic else "numbers"
     raise UsageError(
         f"the result would hold {count:,} {what} (J is {m:,} × {n:,}{f' at each of {N:,} points' if N > 1 else ''}), "
         f"more than the {limit:,} adjac {'shows' if limit == SHOWN else 'writes'} at once (README: Limits); "
         f"{'; or '.join(ways) or 'use fewer outputs or inputs'}")
+
+
+def _most(fits: Callable[[int], bool], N: int) -> int:
+    """The largest k < N with fits(k), given fits(1) and not fits(N): a bisection."""
+    low, high = 1, N
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if fits(mid) else (low, mid)
+    return low
+
+
+def _either(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _with(formats: list[str], fmt: str) -> str:
+    return "" if formats == [fmt] else f" with --format {_either(formats)}"
 
 
 def _check_usage(graph: Graph, points: Sequence[PointSpec], seed: Any, fmt: str, symbolic: bool,
@@ -700,16 +867,73 @@ def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, un
         if fmt == "dot":
             target.text().write(text)
         else:
-            dot.render(text, target.path_for_writer, fmt)
+            if len(graph) >= dot.SLOW:
+                click.echo(f"adjac: note: drawing {len(graph):,} nodes with Graphviz may take a while (it stops after "
+                           f"{dot.TIMEOUT:g} s); --graph-out FILE.dot writes the DOT text at once", err=True)
+            dot.render(text, target.path_for_writer, fmt, name=graph_out)
     except OSError as err:
         raise UsageError(f"cannot write {graph_out!r}: {err.strerror}", option="--graph-out") from None
     click.echo(f"adjac: drew the graph into {graph_out}", err=True)
 
 
 class Unavailable(click.ClickException):
-    """A missing optional extra: nothing computed, exit status 2."""
+    """A missing dependency (SymPy): nothing computed, exit status 2."""
 
     exit_code = 2
+
+
+class _Stderr:
+    """Standard error, whose writes never fail: when a message cannot be written (2>/dev/full,
+    a closed terminal), it is lost, but the exit status stays the one of the run (2 for a
+    usage error, never 1, which says "results not finite").  After the first failure, the
+    descriptor points at /dev/null, so that flushing at exit cannot fail again."""
+
+    buffer = None                 # no binary layer for click to write to behind this one's back
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError:
+            self._lost()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            self._lost()
+
+    def _lost(self) -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()              # what was buffered goes to /dev/null
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:
+        return str(getattr(self._stream, "encoding", None) or "utf-8")
+
+    @property
+    def errors(self) -> str | None:
+        return getattr(self._stream, "errors", None)
+
+    @property
+    def closed(self) -> bool:
+        return bool(getattr(self._stream, "closed", False))
 
 
 def run() -> None:
@@ -720,6 +944,7 @@ def run() -> None:
     /dev/null as Python's documentation recommends, and then ``adjac ... | head`` ends the way
     ``cat`` does: killed by SIGPIPE (status 141 in the shell), not exit status 1 ("not finite").
     """
+    sys.stderr = _Stderr(sys.stderr if sys.stderr is not None else open(os.devnull, "w", encoding="utf-8"))
     try:
         main(prog_name="adjac")
     except SystemExit as done:

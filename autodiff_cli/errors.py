@@ -102,7 +102,7 @@ class PointsError(AdjacError):
 
 
 class SymbolicUnavailable(AdjacError):
-    """SymPy is not installed; the message says how to install it."""
+    """SymPy (a dependency) cannot be imported; the message says how to install it."""
 
 
 class RenderError(AdjacError):

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .core import ad
-from .core.graph import Const, Graph, format_number
+from .core.graph import Const, Graph, format_number, read
 from .core.primitives import PRIMITIVES
 
 
@@ -45,18 +45,33 @@ class Report:
     edges: list[ad.Edge] = field(default_factory=list)   # the linearization the passes ran on
     problems: list[Problem] = field(default_factory=list)
     bad_points: int = 0                    # how many points have a non-finite result
+    order: int = 1                         # 2: --hessian or --hvp (forward-over-reverse)
+    second: np.ndarray | None = None       # --hessian: H (N, m, n, n), or Σ ȳ_k H_k (N, n, n) with a seed;
+                                           # --hvp: H_k·v (N, m, n), or (Σ ȳ_k H_k)·v (N, n)
+    direction: np.ndarray | None = None    # the v of --hvp
 
     @property
     def kind(self) -> str:
-        """What the derivatives are: "jacobian" (N, m, n), "jvp" J·x_dot (N, m) or "vjp" y_barᵀ·J (N, n)."""
+        """What the derivatives are: "jacobian" (N, m, n), "jvp" J·x_dot (N, m), "vjp" y_barᵀ·J
+        (N, n); second order: "hessian" or "hvp" (see ``second``)."""
+        if self.order == 2:
+            return "hessian" if self.direction is None else "hvp"
         return kind_of(self.mode, self.seed)
 
     @property
-    def derivatives(self) -> np.ndarray:
-        """J, or the seeded product J·x_dot / y_barᵀ·J (see ``kind``)."""
+    def gradient(self) -> np.ndarray:
+        """J, or the seeded product J·x_dot / y_barᵀ·J."""
         D = self.jacobian if self.seed is None else self.product
         assert D is not None
         return D
+
+    @property
+    def derivatives(self) -> np.ndarray:
+        """What ``kind`` names: the gradient (first order) or the second-order array."""
+        if self.order == 2:
+            assert self.second is not None
+            return self.second
+        return self.gradient
 
     @property
     def unexplained(self) -> int:
@@ -65,7 +80,10 @@ class Report:
 
     @property
     def n_passes(self) -> int:
-        """One pass per input (forward) or per output (reverse), or the one seeded pass."""
+        """One pass per input (forward) or per output (reverse), or the one seeded pass;
+        second order: one per direction (n, or the one v) for each output or the one ȳ."""
+        if self.order == 2:
+            return (self.graph.n if self.direction is None else 1) * (1 if self.seed is not None else self.graph.m)
         if self.seed is not None:
             return 1
         return self.graph.n if self.mode == "forward" else self.graph.m
@@ -77,6 +95,29 @@ def kind_of(mode: str, seed: Any) -> str:
     if seed is None:
         return "jacobian"
     return "jvp" if mode == "forward" else "vjp"
+
+
+def compute_second(graph: Graph, points: Any, seed: Any = None, direction: Any = None,
+                   problems: int = 10) -> Report:
+    """Second order at every point, by forward-over-reverse: each output's gradient and
+    Hessian (or, with ``seed`` ȳ, those of Σ ȳ_k y_k), or with ``direction`` v the
+    Hessian-vector products H·v."""
+    from .core import second
+
+    X = np.atleast_2d(np.asarray(points, dtype=float))
+    seed = None if seed is None else np.asarray(seed, dtype=float)
+    direction = None if direction is None else np.asarray(direction, dtype=float)
+    if direction is None:
+        y, G, H = second.hessian(graph, X, seed)
+    else:
+        y, G, H = second.hvp(graph, X, direction, seed)
+    report = Report(graph, X, "reverse", y, seed=seed, order=2, second=H, direction=direction)
+    if seed is None:
+        report.jacobian = G
+    else:
+        report.product = G
+    flagged = ad.nonfinite_points(ad.evaluate(graph, X), list(range(len(graph))), len(X))
+    return _check(report, problems, flagged)
 
 
 def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, problems: int = 10,
@@ -93,13 +134,14 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
     seed = None if seed is None else np.asarray(seed, dtype=float)
     if not sweeps:
         flagged = np.zeros(N, dtype=bool)
-        values, D = ad.differentiate(graph, X, chosen, seed, flagged=flagged)
+        underflowed = np.zeros(N, dtype=bool)
+        values, D = ad.differentiate(graph, X, chosen, seed, flagged=flagged, underflowed=underflowed)
         report = Report(graph, X, chosen, values, seed=seed)
         if seed is not None:
             report.product = D
         else:
             report.jacobian = D
-        return _check(report, problems, flagged)
+        return _check(report, problems, flagged, underflowed)
     seeds = [seed] if seed is not None else list(ad.unit_seeds(graph, chosen))
     w, edges = ad.linearize(graph, X)
     passes = list(ad.passes(graph, w, edges, chosen, seeds))
@@ -110,24 +152,109 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
         report.product = ad.gather(passes[0].derivatives, refs, N)
     else:
         report.jacobian = ad.assemble(graph, passes, chosen, N)
-    return _check(report, problems, ad.nonfinite_points(w, list(range(len(w))), N))
+    return _check(report, problems, ad.nonfinite_points(w, list(range(len(w))), N), ad.underflow_points(graph, w, N)[0])
 
 
-def _check(report: Report, problems: int, flagged: np.ndarray) -> Report:
+def _check(report: Report, problems: int, flagged: np.ndarray, underflowed: np.ndarray | None = None) -> Report:
     """Count the points with a non-finite result or intermediate (``flagged``: an overflow
-    that the outputs no longer show); trace the first ``problems`` of them."""
+    that the outputs no longer show), or a value an underflow makes inaccurate (among the
+    points ``underflowed``); trace the first ``problems`` of them."""
     N = len(report.points)
-    if report.seed is None and report.jacobian is not None and report.jacobian.size:
+    magnified: list[Problem] = []
+    if underflowed is not None and underflowed.any():
+        magnified = _magnified_underflow(report, np.flatnonzero(underflowed & ~flagged))
+        for problem in magnified:
+            flagged[problem.point] = True
+    if report.order == 1 and report.seed is None and report.jacobian is not None and report.jacobian.size:
         _agree(report, flagged)
-    derivatives = report.derivatives
-    finite = np.isfinite(derivatives).reshape(N, -1) if derivatives.size else np.ones((N, 1), dtype=bool)
+    derivatives = report.derivatives.reshape(N, -1)
+    if report.order == 2:
+        derivatives = np.concatenate([report.gradient.reshape(N, -1), derivatives], axis=1)
+    finite = np.isfinite(derivatives) if derivatives.size else np.ones((N, 1), dtype=bool)
     bad = ~(np.isfinite(report.values).all(axis=1) & finite.all(axis=1)) | flagged
     report.bad_points = int(bad.sum())
     if report.bad_points:
-        report.problems = diagnose(report.graph, report.points, np.flatnonzero(bad)[:problems])
-        if report.seed is not None:
+        others = np.flatnonzero(bad & ~np.isin(np.arange(N), [p.point for p in magnified]))
+        traced = sorted({p.point for p in magnified})[:problems]
+        report.problems = sorted([p for p in magnified if p.point in traced]
+                                 + diagnose(report.graph, report.points, others[: max(0, problems - len(traced))]),
+                                 key=lambda problem: problem.point)
+        if report.seed is not None and report.order == 1:
             report.problems = _seed_overflow(report, report.problems)
     return report
+
+
+UNDERFLOW_RTOL = 1e-8          # a value an underflow can move by more than this (relative) is flagged
+
+
+def _magnified_underflow(report: Report, points: np.ndarray) -> list[Problem]:
+    """At these points some intermediate underflowed (its true value, below 2.2e-308, kept
+    few or no digits, so it may be off by up to 2.2e-308).  How far that moves y_k is at
+    most 2.2e-308·|∂y_k/∂w_i| (the adjoint, from one reverse pass per output): where that
+    exceeds 1e-8·|y_k| + 2.2e-308, y_k is not accurate (x*x/y at (1e-200, 1e-300) prints
+    0 for 1e-100), and a Problem says so.  1 + exp(-1000) is not flagged: the lost 1e-434
+    moves nothing.  How much was lost is the true size of the underflowed value, from its
+    arguments in logarithms (``_log2_size``): exp(-1e9)·1e14 underflows harmlessly."""
+    if not points.size:
+        return []
+    graph = report.graph
+    X = report.points[points]
+    w, edges = ad.linearize(graph, X)
+    _, nodes = ad.underflow_points(graph, w, len(points))
+    found: dict[int, Problem] = {}
+    for k in range(graph.m):
+        w_bar = ad.reverse_pass(edges, len(w), ad.output_adjoints(graph, {k: np.float64(1.0)}))
+        for i, where in nodes:
+            if w_bar[i] is None:
+                continue
+            op = graph.tape[i - graph.n]
+            with np.errstate(all="ignore"):
+                exact = _log2_size(op.prim, [read(w, a) for a in op.args])
+                lost = np.minimum(np.log2(ad.TINY), exact)
+                log_moved = np.log2(np.abs(np.broadcast_to(w_bar[i], (len(points),)))) + lost
+                y = np.abs(report.values[points, k])
+                bad = where & ~(log_moved <= np.log2(UNDERFLOW_RTOL * y + ad.TINY))
+            for q in np.flatnonzero(bad):
+                p = int(points[q])
+                if p in found:
+                    continue
+                args = tuple(float(read(w, a)[q] if not isinstance(a, Const) else a.value) for a in op.args)
+                here = point_text(graph, report.points[p])
+                source = graph.source(i)
+                size = np.broadcast_to(exact, (len(points),))[q]
+                found[p] = Problem(p, i, "value", source, args,
+                                   f"{source} underflows at {here}: it is {format_number(float(w[i][q]))}, about "
+                                   f"{_power_of_ten(size)} exactly (below 2.2e-308), and that moves y{k + 1} by about "
+                                   f"{_power_of_ten(float(np.broadcast_to(log_moved, (len(points),))[q]))}: "
+                                   f"y{k + 1} = {format_number(float(report.values[p, k]))} and its derivatives are not accurate")
+    return [found[p] for p in sorted(found)]
+
+
+def _power_of_ten(log2: float) -> str:
+    """2^log2 as text, also far below the smallest double: 1e-400."""
+    if not np.isfinite(log2):
+        return "0"
+    exponent = log2 * np.log10(2.0)
+    whole = int(np.floor(exponent))
+    mantissa = float(f"{10 ** (exponent - whole):.2g}")
+    if mantissa >= 10:
+        mantissa, whole = mantissa / 10, whole + 1
+    return f"{format_number(mantissa)}e{whole}"
+
+
+def _log2_size(prim: str, u: list[Any]) -> Any:
+    """log2 of the exact |result| of an UNDERFLOWING operation, from its arguments: what a
+    result rounded to 0 or to a subnormal lost, at most."""
+    a = np.abs(u[0])
+    if prim == "mul":
+        return np.log2(a) + np.log2(np.abs(u[1]))
+    if prim == "div":
+        return np.log2(a) - np.log2(np.abs(u[1]))
+    if prim == "pow":
+        return u[1] * np.log2(a)
+    if prim == "exp":
+        return u[0] * np.log2(np.e)
+    return -np.abs(u[0]) * np.log2(np.e)                    # σ(a) ≈ e^a for a ≪ 0
 
 
 def _agree(report: Report, flagged: np.ndarray) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from .core import ad
 from .core.graph import Graph
 from .errors import Interrupted, PointsError
-from .report import Summary, compute
+from .report import Summary, compute, compute_second
 
 if TYPE_CHECKING:
     from .outputs.sink import Sink
@@ -28,22 +28,28 @@ MIN_CHUNK = 256
 
 
 # --- how big a chunk ---------------------------------------------------------------------
-def chunk_size(graph: Graph, mode: str, seeded: bool = False) -> int:
+def chunk_size(graph: Graph, mode: str, seeded: bool = False, order: int = 1) -> int:
     """Points per chunk: the engine's choice (ad.chunk_size), fewer where the sweeps and
     the results written out (values and J) would not fit in about BUDGET bytes, but at
     least MIN_CHUNK for speed, unless the results alone do not fit: then down to one point
     (a J of a million entries is 8 MB)."""
     results = graph.n + graph.m + (graph.m * graph.n if not seeded else max(graph.m, graph.n))
+    if order == 2:               # H per point, and tangents, adjoints and their tangents per direction
+        results += (graph.m if not seeded else 1) * graph.n * graph.n
+        per_point = 8 * (4 * ad.work_per_point(graph, "reverse", True) * graph.n + 2 * results)
+        return max(1, min(MAX_CHUNK, BUDGET // per_point))
     per_point = 8 * (ad.work_per_point(graph, mode, seeded) + 2 * results)
     chunk = max(MIN_CHUNK, min(ad.chunk_size(graph, mode, seeded, least=MIN_CHUNK), BUDGET // per_point))
     return max(1, min(chunk, BUDGET // (16 * results)))
 
 
 def run(graph: Graph, chunks: Iterable[np.ndarray], mode: ad.Mode, seed: Any, sink: Sink, problems: int = 10,
-        progress: Callable[[], None] | None = None, sweeps: bool = False, check: bool = False) -> Summary:
+        progress: Callable[[], None] | None = None, sweeps: bool = False, check: bool = False,
+        order: int = 1, direction: Any = None) -> Summary:
     """Compute and write chunk by chunk.  At most ``problems`` non-finite results are traced
     to their node over the whole run; the rest are only counted.  ``sweeps`` keeps each
-    pass (for --trace); ``check`` verifies every point (--check).  A PointsError from
+    pass (for --trace); ``check`` verifies every point (--check); ``order`` 2 computes
+    gradients and Hessians instead (or, with ``direction`` v, Hessian-vector products).  A PointsError from
     ``chunks`` propagates after the sink has been closed; any other exception (an interrupt,
     a failed write) leaves the sink unfinished, so the output cannot pass for complete."""
     summary = Summary()
@@ -51,14 +57,20 @@ def run(graph: Graph, chunks: Iterable[np.ndarray], mode: ad.Mode, seed: Any, si
         for X in chunks:
             if not len(X):
                 continue
-            report = compute(graph, X, mode, seed, problems=max(0, problems - summary.traced), sweeps=sweeps)
+            left = max(0, problems - summary.traced)
+            if order == 2:
+                report = compute_second(graph, X, seed, direction, problems=left)
+            else:
+                report = compute(graph, X, mode, seed, problems=left, sweeps=sweeps)
             offset = summary.points
             report.problems = [p._replace(point=p.point + offset) for p in report.problems]
-            checked = None
+            checked: Any = None
             if check:
                 from .check import check as verify
+                from .check import check_hessian
 
-                checked = verify(graph, report.points)
+                checked = (check_hessian(graph, report.points, report.derivatives) if order == 2
+                           else verify(graph, report.points))
                 summary.failed = summary.failed or checked.failed
             sink.write(report, offset, checked)
             summary.report = report

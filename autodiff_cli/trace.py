@@ -141,3 +141,94 @@ def assemble(graph: Graph, mode: ad.Mode, point: tuple[Any, ...], w: tuple[Any, 
                 rows.append(Row(j, own, tuple(by_argument.get(j, ())), zero if d[j] is None else d[j], d[j] is None))
         passes.append(PassTrace(q, seed, identity, tuple(rows)))
     return Trace(graph, mode, point, w, tuple(passes))
+
+
+# --- second order: forward-over-reverse, written out (--trace with --hessian or --hvp) ---------
+class CurvatureTerm(NamedTuple):
+    q: int             # the argument node w_q of op i
+    s: float           # ∂c_ij/∂w_q at the point
+    w_dot: float       # ẇ_q of the pass (0.0 if structurally zero)
+
+
+class Curvature(NamedTuple):
+    """ċ_ij = Σ_q ∂c_ij/∂w_q·ẇ_q of one edge (i, j, k) of the expansion."""
+
+    i: int
+    j: int
+    k: int
+    terms: tuple[CurvatureTerm, ...]
+    value: float
+    zero: bool
+
+
+class SecondTerm(NamedTuple):
+    """One edge (i, j) of a w̄̇_j row: w̄̇_i·c_ij + w̄_i·ċ_ij."""
+
+    i: int
+    k: int
+    c: float
+    w_bar_dot: float   # w̄̇_i (0.0 if structurally zero)
+    w_bar: float       # w̄_i
+    c_dot: float       # ċ_ij
+    curved: bool       # ċ_ij is not structurally zero
+
+
+class SecondRow(NamedTuple):
+    node: int
+    terms: tuple[SecondTerm, ...]
+    value: float       # w̄̇_j
+    zero: bool
+
+
+class SecondPassTrace(NamedTuple):
+    """One forward-over-reverse pass: the tangents of direction ``b`` (or v), the adjoints of
+    output ``k`` (or of the seed ȳ), the ċ of every edge, and w̄̇ row by row."""
+
+    b: int | None          # the direction is e_b (None: --hvp v)
+    k: int | None          # the weights are e_k (None: --seed ȳ)
+    tangent: Trace         # forward mode, one pass: ẇ
+    adjoint: Trace         # reverse mode, one pass: w̄
+    curvature: tuple[Curvature, ...]
+    rows: tuple[SecondRow, ...]
+
+
+def build_second(report: Report, p: int) -> list[SecondPassTrace]:
+    """Every pass of a second-order report at point p, from one expansion at that point."""
+    from .core import second
+
+    graph = report.graph
+    X = report.points[p : p + 1]
+    expansion = second.expand(graph, X)
+    w = tuple(_at(v, 0) for v in expansion.w)
+    edges = expansion.edges
+    cs = [_at(c, 0) for *_, c in edges]
+    point = tuple(float(v) for v in X[0])
+    directions = ([(b, np.eye(1, graph.n, b)[0]) for b in range(graph.n)] if report.direction is None
+                  else [(None, np.asarray(report.direction, dtype=float))])
+    weights = ([(k, np.eye(1, graph.m, k)[0]) for k in range(graph.m)] if report.seed is None
+               else [(None, np.asarray(report.seed, dtype=float))])
+    value = lambda v: 0.0 if v is None else _at(v, 0)
+    found = []
+    for b, direction in directions:
+        w_dot, c_dot = second.tangents(expansion, direction)
+        tangent = assemble(graph, "forward", point, w, edges, cs, [tuple(map(float, direction))],
+                           [[None if v is None else _at(v, 0) for v in w_dot]], b is not None)
+        curvature = tuple(
+            Curvature(i, j, k, tuple(CurvatureTerm(q, _at(s, 0), value(w_dot[q])) for q, s in pairs),
+                      value(c_dot[e]), c_dot[e] is None)
+            for e, ((i, j, k, _), pairs) in enumerate(zip(edges, expansion.curvature)) if pairs)
+        for k, weight in weights:
+            w_bar = second.adjoints(graph, expansion, weight)
+            w_bar_dot = second.reverse_tangent_pass(edges, c_dot, w_bar, len(w_bar))
+            adjoint = assemble(graph, "reverse", point, w, edges, cs, [tuple(map(float, weight))],
+                               [[None if v is None else _at(v, 0) for v in w_bar]], k is not None)
+            by_argument: dict[int, list[SecondTerm]] = {}
+            for e, (i, j, kk, _) in enumerate(edges):
+                if w_bar[i] is None:
+                    continue
+                by_argument.setdefault(j, []).append(SecondTerm(i, kk, cs[e], value(w_bar_dot[i]), value(w_bar[i]),
+                                                                value(c_dot[e]), c_dot[e] is not None))
+            rows = tuple(SecondRow(j, tuple(by_argument.get(j, ())), value(w_bar_dot[j]), w_bar_dot[j] is None)
+                         for j in reversed(range(len(graph))))
+            found.append(SecondPassTrace(b, k, tangent, adjoint, curvature, rows))
+    return found

@@ -16,6 +16,8 @@ it prints figures.  Sections follow issue 8:
 4. a 2000-term generated expression: whole process, parse + gradient at one point;
    and parse time against text size (should be linear)
 5. end-to-end batch: 10^6 points of F1, csv in and out, npy in and out
+6. second order: the Hessian of F3 at 10^3 and 10^4 points against JAX jit(vmap(hessian))
+   and SymPy lambdify(hessian); time(Hessian)/time(gradient), time(HVP)/time(gradient)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -451,10 +454,63 @@ def machine() -> None:
     print(f"adjac run as: {' '.join(ADJAC)}")
 
 
+# --- 6. second order ------------------------------------------------------------------------
+def second_order(quick: bool, repeat: int) -> None:
+    """The Hessian of F3 (Rosenbrock, n = 50) at N points, against JAX jit(vmap(hessian)) and
+    SymPy lambdify(hessian) (the way their documentation writes it); and adjac's own cost
+    ratios time(Hessian)/time(gradient) and time(HVP)/time(gradient) (theory: HVP ≤ ~4-5)."""
+    from autodiff_cli.core import ad
+    from autodiff_cli.core.second import hessian, hvp
+
+    n = 50
+    text = f3(n)
+    graph = parse(text)
+    rng = np.random.default_rng(0)
+    sizes = [10**2, 10**3] if quick else [10**3, 10**4]
+    rows = []
+    for N in sizes:
+        X = rng.uniform(0.5, 1.5, (N, n))
+        v = rng.uniform(-1, 1, n)
+        t_h = median_time(lambda X=X: hessian(graph, X), repeat)
+        rows.append(["Hessian", f"{N:,}", "adjac forward-over-reverse", fmt_s(t_h), "1.00x"])
+        if have("jax") and not NO_PEERS:
+            import jax
+            import jax.numpy as jnp
+
+            jax.config.update("jax_enable_x64", True)
+
+            def rosen(x: Any) -> Any:
+                return jnp.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+            H_jax = jax.jit(jax.vmap(jax.hessian(rosen)))
+            XJ = jnp.asarray(X)
+            H_jax(XJ).block_until_ready()
+            t = median_time(lambda H_jax=H_jax, XJ=XJ: H_jax(XJ).block_until_ready(), repeat)
+            rows.append(["Hessian", f"{N:,}", "JAX jit(vmap(hessian))", fmt_s(t), f"{t_h / t:.2f}x"])
+        else:
+            rows.append(["Hessian", f"{N:,}", f"JAX ({ABSENT})", "-", "-"])
+        if have("sympy") and not NO_PEERS and N <= 10**3:
+            import sympy as sp
+
+            xs = sp.symbols(f"x1:{n + 1}")
+            F = sum(100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(n - 1))
+            H_sp = sp.lambdify(xs, sp.hessian(F, xs), "numpy", cse=True)
+            t = median_time(lambda X=X, H_sp=H_sp: [H_sp(*row) for row in X], 3)
+            rows.append(["Hessian", f"{N:,}", "SymPy lambdify(hessian, cse), per point", fmt_s(t), f"{t_h / t:.2f}x"])
+        t_g = median_time(lambda X=X: ad.differentiate(graph, X, "reverse"), repeat)
+        t_v = median_time(lambda X=X, v=v: hvp(graph, X, v), repeat)
+        rows.append(["gradient", f"{N:,}", "adjac reverse", fmt_s(t_g), "-"])
+        rows.append(["HVP", f"{N:,}", "adjac forward-over-reverse", fmt_s(t_v), "-"])
+        rows.append(["ratio", f"{N:,}", "Hessian / gradient", f"{t_h / t_g:.1f}", "-"])
+        rows.append(["ratio", f"{N:,}", "HVP / gradient", f"{t_v / t_g:.1f}", "-"])
+    table(f"6. Second order, F3 (Rosenbrock, n = {n}): Hessian at N points (median of {repeat}; 'adjac/peer' > 1 "
+          "means the peer is faster), and adjac's cost ratios", ["what", "N", "engine", "median", "adjac/peer"], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small N and few repeats: a smoke run")
-    parser.add_argument("--only", default="12345", help="which sections to run, e.g. 15 (default: all)")
+    parser.add_argument("--only", default="123456", help="which sections to run, e.g. 15 (default: all)")
     parser.add_argument("--no-peers", action="store_true", help="time adjac alone, as if no peer were installed")
     args = parser.parse_args()
     global NO_PEERS, ABSENT
@@ -468,7 +524,8 @@ def main() -> None:
     machine()
     sections = {"1": lambda: startup(repeat), "2": lambda: throughput(args.quick, 3 if args.quick else 5),
                 "3": lambda: cheap_gradient(args.quick, 3 if args.quick else 7),
-                "4": lambda: big_expression(args.quick, repeat), "5": lambda: batch(args.quick)}
+                "4": lambda: big_expression(args.quick, repeat), "5": lambda: batch(args.quick),
+                "6": lambda: second_order(args.quick, 3 if args.quick else 5)}
     for key in args.only:
         sections[key]()
 

@@ -354,3 +354,23 @@ def test_a_point_is_flagged_exactly_where_some_variable_is_not_finite(outputs, X
         somewhere |= ~np.isfinite(full.jacobian).reshape(len(X), -1).all(axis=1) | ~np.isfinite(full.values).all(axis=1)
         assert fast.bad_points == full.bad_points == somewhere.sum()
         np.testing.assert_array_equal(fast.jacobian, full.jacobian)
+
+
+@pytest.mark.parametrize("sweeps", [False, True])
+@pytest.mark.parametrize("mode", MODES)
+def test_an_underflow_that_the_rest_magnifies_is_flagged(mode, sweeps):
+    """x*x/y at (1e-200, 1e-300): x*x underflows to 0 and 1/y magnifies what it lost (the
+    true value is 1e-100); printed as 0 with exit 0 before (issue 11, Done when)."""
+    report = compute(parse("x*x/y"), [[1e-200, 1e-300], [1.0, 2.0]], mode, sweeps=sweeps)
+    assert report.bad_points == 1
+    (problem,) = report.problems
+    assert problem.point == 0 and problem.expression == "x*x" and "underflows" in problem.message
+    assert "about 1e-400 exactly" in problem.message and "moves y1 by about 1e-100" in problem.message
+
+
+@pytest.mark.parametrize(("text", "point"), [("1 + exp(-1000*x)", [1.0]), ("exp(-800*x)", [1.0]),
+                                             ("exp(x)*1e14", [-1e9]), ("x*y*1e-300 + 1", [1e-10, 1e-10]),
+                                             ("x*y", [1e-200, 1e-200])])
+def test_an_underflow_that_moves_nothing_is_not_flagged(text, point):
+    for mode in MODES:
+        assert compute(parse(text), [point], mode).bad_points == 0, (text, mode)

@@ -34,7 +34,7 @@ def expected(text, X, mode="auto"):
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Chunks of 3 points and text blocks of 16 bytes: every path crosses a boundary."""
-    monkeypatch.setattr(loop, "chunk_size", lambda graph, mode, seeded=False: 3)
+    monkeypatch.setattr(loop, "chunk_size", lambda graph, mode, seeded=False, order=1: 3)
     monkeypatch.setattr(points, "BLOCK", 16)
 
 

@@ -725,6 +725,11 @@ CONFLICTING = [
     ([EXAMPLE, "--at", "1,2", "--graph", "--format", "json"], "--graph prints DOT instead of the results"),
     ([EXAMPLE, "--at", "1,2", "--check", "--seed", "1,0"], "--check verifies the whole Jacobian"),
     ([EXAMPLE, "--at", "1,2", "--check", "--format", "latex"], "--check reports in table, json, jsonl or csv"),
+    ([EXAMPLE, "--at", "1,2", "--hessian", "--hvp", "1,0"], "--hessian gives whole Hessians and --hvp V"),
+    ([EXAMPLE, "--at", "1,2", "--hessian", "--mode", "forward"], "swept forward-over-reverse"),
+    ([EXAMPLE, "--at", "1,2", "--hessian", "--trace", "--format", "latex"], "the second-order sweep is written"),
+    ([EXAMPLE, "--at", "1,2", "--hvp", "1,0", "--graph"], "draw the first-order sweep"),
+    ([EXAMPLE, "--at", "1,2", "--hvp", "1,0", "--check"], "--check verifies whole Hessians"),
     ([EXAMPLE, "--check", "--symbolic"], "--check compares numbers at points, not formulas"),
     ([EXAMPLE, "--symbolic", "--at", "1,2"], "--symbolic gives formulas in the inputs and --at gives numbers"),
 ]

@@ -63,7 +63,8 @@ def test_worked_example_fragment():
     assert "\\documentclass" not in tex
     assert tex.startswith("% adjac: ")
     labels, values, J = matrices(tex)
-    assert labels == [["\\texttt{sin(x1) + x1*x2}"], ["\\texttt{exp(x1-x2)}"]]
+    assert labels == [["\\sin\\left(x_{1}\\right) + x_{1} x_{2}"], ["\\exp\\left(x_{1} - x_{2}\\right)"]]
+    assert "\\texttt" not in tex
     y, J_true = jacobian(parse(WORKED), [1.0, 2.0])
     assert [value(row[0]) for row in values] == pytest.approx(y, rel=1e-14)
     assert np.array([[value(c) for c in row] for row in J]) == pytest.approx(J_true, rel=1e-14)
@@ -93,10 +94,40 @@ def test_seeded_product(mode, seed, expected):
 def test_user_text_is_escaped():
     tex = run("f(a_b, c_2) = a_b^c_2 + a_b", "--at", "2,3", "--format", "latex").stdout
     check_structure(tex)
-    assert "\\texttt{a\\_b\\textasciicircum{}c\\_2 + a\\_b}" in tex
+    assert "f(\\mathit{a\\_b}, c_{2}) = \\mathit{a\\_b}^{c_{2}} + \\mathit{a\\_b}" in tex
     assert "\\mathit{a\\_b}" in tex and "c_{2}" in tex
     body = "\n".join(line for line in tex.split("\n") if not line.startswith("%"))   # comments may hold anything
     assert not re.search(r"_(?!\{)", body.replace("\\_", "")), "a bare _ outside a subscript"
+
+
+@pytest.mark.parametrize(("expression", "typeset"), [
+    ("x1*x2 + x1*x3", "x_{1} x_{2} + x_{1} x_{3}"),
+    ("sin(pi*x)/(1 + e^y)", "\\frac{\\sin\\left(\\pi x\\right)}{1 + e^{y}}"),      # constants as typed
+    ("2*3*x + x*2.5 + 1e-7*x", "2 \\cdot 3 x + x \\cdot 2.5 + 10^{-7} x"),           # nothing folded
+    ("-x^2 + (-x)^2 + x - -y", "-x^{2} + \\left(-x\\right)^{2} + x - \\left(-y\\right)"),
+    ("(x - y)*(x + y) - (x - y) + x^-1 + 2^3^x",
+     "\\left(x - y\\right) \\left(x + y\\right) - \\left(x - y\\right) + x^{-1} + 2^{3^{x}}"),
+    ("(x/y)^2 + sqrt(x) + cbrt(y) + abs(x - y)",
+     "\\left(\\frac{x}{y}\\right)^{2} + \\sqrt{x} + \\sqrt[3]{y} + \\left|x - y\\right|"),
+    ("log(x) + ln(y) + log10(x) + sigmoid(y)",
+     "\\ln\\left(x\\right) + \\ln\\left(y\\right) + \\log_{10}\\left(x\\right) + \\sigma\\left(y\\right)"),
+])
+def test_the_function_is_typeset_as_mathematics(expression, typeset):
+    """Issue 13, item 7: f as mathematics from the structure of what was typed, not \\texttt."""
+    point = ",".join(str(k + 2) for k in range(parse(expression).n))
+    for extra in (["--at", point], []):                                  # numbers, then formulas
+        tex = run(expression, *extra, "--format", "latex").stdout
+        check_structure(tex)
+        assert f" = {typeset}\n" in tex
+        assert "\\texttt" not in tex
+
+
+def test_one_spelling_of_the_logarithm():
+    """ln and log are one function, and a document spells it one way (\\ln) in f, J and the trace."""
+    for extra in (["--at", "2,3"], []):
+        tex = run("log(x)*y^x + ln(y)", *extra, "--format", "latex", "--trace").stdout
+        check_structure(tex)
+        assert "\\ln" in tex and "\\log" not in tex.replace("\\log_{", "")
 
 
 def test_escape_every_special():

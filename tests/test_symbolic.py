@@ -257,7 +257,8 @@ def test_missing_sympy_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sympy", None)          # import sympy now raises ImportError
     result = run("x1*x2 + sin(x1)")
     assert result.exit_code == 2
-    assert "pip install 'adjac[symbolic]'" in result.stderr
+    assert "pip install 'sympy>=1.12'" in result.stderr
+    assert "adjac[" not in result.stderr and "[symbolic]" not in result.stderr    # no extra exists
     assert result.stdout == ""
     assert run("x1*x2 + sin(x1)", "--at", "1,2").exit_code == 0     # numbers need no SymPy
 
@@ -367,3 +368,61 @@ def test_huge_constant_powers_finish_at_once():
     assert result.exit_code == 1                                    # inf*y: not finite, as with numbers
     (row,) = json.loads(result.stdout)["results"][0]["jacobian"]
     assert row == ["1025", "(1/0)"]
+
+
+# --- formulas that are not real, and the cube root (issue 11, item 9) -------------------------
+NOT_REAL = ["(-2)^x", "(-1)^x", "acosh(x-x)", "log(x-x-1)", "sqrt(x-x-1)", "(x-x-2)^x", "(-3)^(x*y)",
+            "acos(2+x-x)*x", "asin(x-x+3)"]
+SYMPY_SYNTAX = ("**", "I*", "*I", "Piecewise", "Traceback", "zoo", "atan2", "Eq(")
+
+
+@pytest.mark.parametrize("text", NOT_REAL)
+@pytest.mark.parametrize("fmt", ["table", "json", "latex"])
+def test_a_formula_that_is_not_real_is_flagged_not_a_traceback(text, fmt):
+    result = run(text, "--format", fmt)
+    assert result.exit_code == 1, (result.stdout, result.stderr)          # printed, and flagged
+    assert "not finite" in result.stderr
+    for syntax in SYMPY_SYNTAX:
+        assert syntax not in result.stdout and syntax not in result.stderr, syntax
+    assert "\\mathrm{i}" not in result.stdout and " i " not in result.stdout
+
+
+@pytest.mark.parametrize("text", ["cbrt(sqrt(x))", "cbrt(x)*x", "cbrt(x^2 + 1)", "cbrt(x - 8)"])
+def test_the_cube_root_has_a_real_formula_that_reads_back(text):
+    doc = json.loads(run(text, "--format", "json").stdout)
+    (derivative,) = doc["results"][0]["jacobian"][0]
+    assert "Piecewise" not in derivative and "real_root" not in derivative
+    graph, again = parse(text), parse(derivative, ["x"])
+    for x in (0.3, 2.0, 9.5):                               # the formula's numbers are adjac's numbers
+        _, J = jacobian(graph, [x])
+        y, _ = jacobian(again, [x])
+        assert y[0] == pytest.approx(J[0, 0], rel=1e-12)
+
+
+SYMBOLIC_ATOMS = st.sampled_from(["x", "y", "x-x", "x-x-1", "-2", "0", "1", "2", "0.5", "pi"])
+SYMBOLIC_EXPRS = st.recursive(
+    SYMBOLIC_ATOMS,
+    lambda e: st.builds("({} {} {})".format, e, st.sampled_from(["+", "-", "*", "/", "^"]), e)
+    | st.builds("{}({})".format, st.sampled_from(["log", "sqrt", "cbrt", "acosh", "asin", "atanh", "abs",
+                                                  "sign", "exp", "tan", "sigmoid"]), e),
+    max_leaves=5)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.generate])
+@given(SYMBOLIC_EXPRS)
+def test_the_symbolic_path_never_ends_in_a_traceback(text):
+    result = run(text, "--format", "json")
+    assert result.exit_code in (0, 1, 2), result.exception
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.stderr
+    if result.exit_code == 2:                               # a clean message, never SymPy's syntax
+        assert result.stderr.count("Error:") == 1
+        for syntax in SYMPY_SYNTAX:
+            assert syntax not in result.stderr, (text, result.stderr)
+    else:                                                   # formulas in adjac's language, which it reads back
+        doc = json.loads(result.stdout)
+        names = doc["variables"]
+        for row in doc["results"][0]["jacobian"]:
+            for formula in row:
+                parse(formula, names)

@@ -44,6 +44,10 @@ def result_object(report: Report, p: int) -> dict[str, Any]:
     obj: dict[str, Any] = {"point": numbers(report.points[p]), "value": numbers(report.values[p])}
     if report.seed is not None:
         obj["seed"] = numbers(report.seed)
+    if report.order == 2:
+        if report.direction is not None:
+            obj["direction"] = numbers(report.direction)
+        obj["gradient"] = numbers(report.gradient[p])
     obj[report.kind] = numbers(report.derivatives[p])
     return obj
 
@@ -107,6 +111,8 @@ def trace_object(trace: Trace, scalar: Any = None) -> dict[str, Any]:
 
 def check_object(result: Check, p: int) -> dict[str, Any]:
     """The ``"check"`` object of the result for point p (non-finite numbers become null)."""
+    if getattr(result, "order", 1) == 2:
+        return hessian_check_object(result, p)
     from ..check import ATOL, FAIL, RTOL, ULPS, UNVERIFIED
 
 
@@ -138,7 +144,7 @@ class JsonlSink(Sink):
         self.out, self.trace = out, style.trace
 
     def write(self, report: Report, offset: int, checked: Check | None = None) -> None:
-        if not self.trace and checked is None:
+        if not self.trace and checked is None and report.order == 1:
             self.out.writelines(line + "\n" for line in result_lines(report, offset, with_warnings=True))
             return
         from ..trace import build
@@ -150,7 +156,7 @@ class JsonlSink(Sink):
                 obj["check"] = check_object(checked, p)
             obj["warnings"] = [w for w in warnings if w["point"] == p + offset]
             if self.trace:
-                obj["trace"] = trace_object(build(report, p))
+                obj["trace"] = trace_object(build(report, p)) if report.order == 1 else second_trace_object(report, p)
             self.out.write(json.dumps(obj, allow_nan=False) + "\n")
 
     def write_formulas(self, report: SymbolicReport) -> None:
@@ -163,19 +169,29 @@ class JsonSink(Sink):
 
     def __init__(self, out: IO[str], graph: Graph, mode: str, seed: Any, style: Style):
         self.out, self.first, self.trace, self.done = out, True, style.trace, False
-        passes = 1 if seed is not None else graph.n if mode == "forward" else graph.m
-        head = {"variables": list(graph.inputs), "outputs": list(graph.labels), "mode": mode, "passes": passes,
-                "sparsity": graph.sparsity()}
-        self.head: str | None = json.dumps(head)[:-1] + ', "results": ['
+        self.graph, self.mode, self.seed, self.started = graph, mode, seed, False
 
-    def _start(self) -> None:
-        if self.head is not None:
-            self.out.write(self.head)
-            self.head = None
+    def _start(self, report: Report | None = None) -> None:
+        """The head, from the first report (or, with no points at all, from the options)."""
+        if self.started:
+            return
+        graph = self.graph
+        passes = report.n_passes if report is not None else (1 if self.seed is not None else
+                                                              graph.n if self.mode == "forward" else graph.m)
+        head: dict[str, Any] = {"variables": list(graph.inputs), "outputs": list(graph.labels),
+                                "mode": "forward-over-reverse" if report is not None and report.order == 2 else self.mode,
+                                "passes": passes, "sparsity": graph.sparsity()}
+        if report is not None and report.kind == "hessian":
+            from ..core.second import hessian_sparsity
+
+            pattern = hessian_sparsity(graph)
+            head["hessian_sparsity"] = (pattern.any(axis=0) if report.seed is not None else pattern).tolist()
+        self.out.write(json.dumps(head)[:-1] + ', "results": [')
+        self.started = True
 
     def write(self, report: Report, offset: int, checked: Check | None = None) -> None:
-        self._start()
-        if not self.trace and checked is None:
+        self._start(report)
+        if not self.trace and checked is None and report.order == 1:
             lines = result_lines(report, offset, with_warnings=False)
         else:
             from ..trace import build
@@ -184,7 +200,7 @@ class JsonSink(Sink):
             for p in range(len(report.points)):
                 obj = result_object(report, p)
                 if self.trace:
-                    obj["trace"] = trace_object(build(report, p))
+                    obj["trace"] = trace_object(build(report, p)) if report.order == 1 else second_trace_object(report, p)
                 if checked is not None:
                     obj["check"] = check_object(checked, p)
                 lines.append(json.dumps(obj, allow_nan=False))
@@ -248,7 +264,17 @@ def symbolic_document(report: SymbolicReport, with_trace: bool = False) -> dict[
 
     graph, formula = report.graph, report.formula
     result: dict[str, Any] = {"point": None, "value": [formula(v) for v in report.values]}
-    if report.product is not None:
+    if report.order == 2:
+        if report.seed is not None:
+            result["seed"] = list(report.seed)
+        if report.direction is not None:
+            result["direction"] = list(report.direction)
+        def spell(tree: Any) -> Any:
+            return [spell(t) for t in tree] if isinstance(tree, list) else formula(tree)
+
+        result["gradient"] = spell(report.gradient)
+        result[report.kind] = spell(report.second)
+    elif report.product is not None:
         result["seed"] = list(report.seed or ())
         result["jvp" if report.mode == "forward" else "vjp"] = [formula(c) for c in report.product]
     else:
@@ -259,6 +285,40 @@ def symbolic_document(report: SymbolicReport, with_trace: bool = False) -> dict[
     wengert = [{"name": f"w{i + 1}", "definition": graph.definition(i), "formula": formula(w_i)}
                for i, w_i in enumerate(report.w)]
     return {"variables": list(graph.inputs), "outputs": list(graph.labels), "symbolic": True,
-            "mode": report.mode, "passes": report.n_passes, "wengert": wengert, "results": [result],
+            "mode": "forward-over-reverse" if report.order == 2 else report.mode, "passes": report.n_passes,
+            "wengert": wengert, "results": [result],
             "warnings": [{"point": None, "node": None, "expression": expression, "kind": kind, "arguments": [],
                           "message": message} for kind, expression, message in report.problems]}
+
+
+def hessian_check_object(result: Any, p: int) -> dict[str, Any]:
+    """The "check" member with --hessian: the verdict, H against differences of the gradient, symmetry."""
+    from ..check import ATOL, RTOL
+
+    summary = result.summary(p)
+    (fd_abs, fd_rel), (sym_abs, sym_rel) = summary["ad_vs_differences"], summary["symmetry"]
+    return {"verdict": result.verdict(p), "rtol": RTOL, "atol": ATOL,
+            "ad_vs_differences": {"max_abs": number(fd_abs), "max_rel": number(fd_rel)},
+            "symmetry": {"max_abs": number(sym_abs), "max_rel": number(sym_rel)}}
+
+
+def second_trace_object(report: Report, p: int) -> dict[str, Any]:
+    """The "trace" member with --hessian or --hvp: per pass the direction, the weights, the
+    tangents ẇ, the ċ of every edge, and per node w̄ and w̄̇ with the w̄̇ rule."""
+    from ..trace import build_second
+    from .notation import UNICODE, second_terms
+
+    passes = []
+    for sweep in build_second(report, p):
+        adjoint = sweep.adjoint
+        tangents = {f"w{row.node + 1}": number(row.value) for row in sweep.tangent.passes[0].rows}
+        curvature = [{"edge": f"c{c.i + 1},{c.j + 1}", "value": number(c.value), "structurally_zero": c.zero,
+                      "terms": [{"from": f"w{t.q + 1}", "partial": number(t.s), "tangent": number(t.w_dot)}
+                                for t in c.terms]} for c in sweep.curvature]
+        rows = [{"name": f"w{second.node + 1}", "w_bar": number(row.value), "w_bar_dot": number(second.value),
+                 "equation": " ".join(second_terms(adjoint, second, notation=UNICODE)),
+                 "structurally_zero": second.zero}
+                for row, second in zip(adjoint.passes[0].rows, sweep.rows)]
+        passes.append({"direction": list(sweep.tangent.passes[0].seed), "weights": list(adjoint.passes[0].seed),
+                       "tangents": tangents, "curvature": curvature, "rows": rows})
+    return {"mode": "forward-over-reverse", "passes": passes}

@@ -285,11 +285,79 @@ def pmatrix(rows: Iterable[Sequence[str]], indent: str = "  ") -> str:
 
 
 def function_block(graph: Graph) -> str:
-    """f(x_1, x_2) = (the outputs as typed, in typewriter type)."""
+    """f(x_1, x_2) = (the outputs typeset as mathematics, as they were typed)."""
     args = ", ".join(name(x) for x in graph.inputs)
+    outputs = function_math(graph)
     if graph.m == 1:
-        return f"\\[\n  f({args}) = {texttt(graph.labels[0])}\n\\]"
-    return f"\\[\n  f({args}) = {pmatrix([[texttt(label)] for label in graph.labels])}\n\\]"
+        return f"\\[\n  f({args}) = {outputs[0]}\n\\]"
+    return f"\\[\n  f({args}) = {pmatrix([[out] for out in outputs])}\n\\]"
+
+
+# Binding strength of what ``function_math`` writes: a sum, a product, a unary minus, a
+# power, an atom (a name, a number, a call, a fraction, anything in parentheses).
+_SUM, _PRODUCT, _NEG, _POWER, _ATOM = range(1, 6)
+
+# How each function of the language is set; ln and log are one function, always \ln.
+_FUNCTION_TEX = {**_OPERATORS, "log": r"\ln", "sigmoid": r"\sigma"}
+
+
+def function_math(graph: Graph) -> list[str]:
+    """Each output of f as LaTeX math, from the structure of what was typed.
+
+    The text is parsed again without folding constants, so ``pi*x`` stays ``\\pi x_{1}`` and
+    ``2*3`` stays ``2 \\cdot 3``; constants are written as typed (their source span).  The
+    nodes are set in tape order, each from its arguments' LaTeX and binding strength, so
+    there is no recursion and nesting depth costs nothing.  Parentheses appear where the
+    structure needs them (or where they were typed around a sum or product in a product).
+    """
+    from ..core.parse import parse
+
+    g = parse(graph.text, graph.inputs, fold=False) if graph.text else graph
+    done: list[tuple[str, int]] = [(name(x), _ATOM) for x in g.inputs]
+
+    def const(c: Const) -> tuple[str, int]:
+        literal = g.text[c.span[0] : c.span[1]] if c.span != (0, 0) else ""
+        if literal and literal[0].isalpha():              # pi, e
+            return name(literal), _ATOM
+        shown = number(float(literal)) if literal else number(c.value)
+        return shown, (_PRODUCT if "\\times" in shown else _POWER if "^" in shown else
+                       _NEG if shown.startswith("-") else _ATOM)
+
+    def arg(a: Any) -> tuple[str, int]:
+        return const(a) if isinstance(a, Const) else done[a]
+
+    def at_least(a: Any, strength: int) -> str:
+        text, binds = arg(a)
+        return text if binds >= strength else f"\\left({text}\\right)"
+
+    for op in g.tape:
+        prim, args = op.prim, op.args
+        if prim in ("add", "sub"):
+            sign = " + " if prim == "add" else " - "
+            right = at_least(args[1], _PRODUCT)
+            right = f"\\left({right}\\right)" if right.startswith("-") else right      # x - (-y), never x - -y
+            done.append((at_least(args[0], _SUM) + sign + right, _SUM))
+        elif prim == "mul":
+            right = at_least(args[1], _POWER)
+            glue = " \\cdot " if right[:1].isdigit() or right.startswith("\\frac") else " "
+            done.append((at_least(args[0], _PRODUCT) + glue + right, _PRODUCT))
+        elif prim == "div":
+            done.append((f"\\frac{{{arg(args[0])[0]}}}{{{arg(args[1])[0]}}}", _ATOM))
+        elif prim == "neg":
+            done.append(("-" + at_least(args[0], _POWER), _NEG))
+        elif prim == "pow":
+            base = at_least(args[0], _ATOM)
+            base = f"\\left({base}\\right)" if base.startswith("\\frac") else base        # (x/y)^2
+            done.append((f"{base}^{{{arg(args[1])[0]}}}", _POWER))
+        elif prim == "sqrt":
+            done.append((f"\\sqrt{{{arg(args[0])[0]}}}", _ATOM))
+        elif prim == "cbrt":
+            done.append((f"\\sqrt[3]{{{arg(args[0])[0]}}}", _ATOM))
+        elif prim == "abs":
+            done.append((f"\\left|{arg(args[0])[0]}\\right|", _ATOM))
+        else:
+            done.append((f"{_FUNCTION_TEX[prim]}\\left({arg(args[0])[0]}\\right)", _ATOM))
+    return [arg(out)[0] for out in g.outputs]
 
 
 def jacobian_frac(graph: Graph) -> str:
@@ -327,6 +395,30 @@ def result_block(report: Report, p: int, digits: int) -> str:
     return "\n".join(lines)
 
 
+def second_block(report: Report, p: int, digits: int) -> str:
+    """--hessian or --hvp at point p: each output's gradient and Hessian (or H·v) as pmatrix."""
+    graph = report.graph
+    fmt = lambda v: number(v, digits)
+    xs = ", ".join(name(v) for v in graph.inputs)
+    at = ", ".join(fmt(v) for v in report.points[p])
+    where = f"$({xs}) = ({at})$" if graph.n > 1 else f"${xs} = {at}$"
+    lines = [f"At {where} ({escape(passes_of(report))}):"]
+    seeded = report.seed is not None
+    names = ["\\bar{y}^{\\top} y"] if seeded else [f"y_{{{k + 1}}}" for k in range(graph.m)]
+    G = [report.gradient[p]] if seeded else list(report.gradient[p])
+    S = [report.derivatives[p]] if seeded else list(report.derivatives[p])
+    body = []
+    for label, g, h in zip(names, G, S):
+        grad = pmatrix([[fmt(v) for v in g]])
+        if report.kind == "hvp":
+            second = f"H_{{{label}}}\\,v = {pmatrix([[fmt(v)] for v in h])}"
+        else:
+            second = f"H_{{{label}}} = {pmatrix([[fmt(v) for v in row] for row in h])}"
+        body.append(f"  \\nabla {label} = {grad},\\qquad {second}")
+    lines.append("\\[\n" + ",\\\\\n".join(body) + "\n\\]")
+    return "\n".join(lines)
+
+
 def mode_text(report: Report) -> str:
     """'forward mode: 2 passes, one per input' in LaTeX."""
     if report.seed is not None:
@@ -361,6 +453,9 @@ def report_latex(report: Report, digits: int = 6, is_standalone: bool = False, w
     (and with ``with_trace`` the primal sweep and one table per pass, from ``trace.build``)."""
     parts = [function_block(report.graph)]
     for p in range(len(report.points)):
+        if report.order == 2:
+            parts.append(second_block(report, p, digits))
+            continue
         parts.append(result_block(report, p, digits))
         if with_trace:
             parts.append(trace_latex(report, p, digits))
@@ -459,6 +554,9 @@ def symbolic_latex(report: SymbolicReport, is_standalone: bool = False, with_tra
     """``--format latex`` without a point: the function, J as formulas, and the sweeps if asked."""
     from .. import symbolic
 
+    if report.order == 2:
+        return finish(report.graph, [function_block(report.graph), _symbolic_second(report)], is_standalone)
+
     graph = report.graph
     xs = ", ".join(name(v) for v in graph.inputs)
     J = f"J_{{f}}({xs})"
@@ -525,3 +623,23 @@ class LatexSink(Sink):
 
     def write_formulas(self, report: SymbolicReport) -> None:
         self.out.write(symbolic_latex(report, self.style.standalone, self.style.trace))
+
+
+def _symbolic_second(report: SymbolicReport) -> str:
+    """--hessian or --hvp as formulas: ∇y_k and H_{y_k} (or H·v) as pmatrix."""
+    from .. import symbolic
+
+    graph = report.graph
+    seeded = report.seed is not None
+    names = ["\\bar{y}^{\\top} y"] if seeded else [f"y_{{{k + 1}}}" for k in range(graph.m)]
+    gradients = [report.gradient] if seeded else list(report.gradient or [])
+    seconds: list[Any] = [report.second] if seeded else list(report.second or [])
+    body = []
+    for label, g, h in zip(names, gradients, seconds):
+        grad = pmatrix([[symbolic.latex(c) for c in g]])
+        if report.kind == "hvp":
+            second = f"H_{{{label}}}\\,v = {pmatrix([[symbolic.latex(c)] for c in h])}"
+        else:
+            second = f"H_{{{label}}} = {pmatrix([[symbolic.latex(c) for c in row] for row in h])}"
+        body.append(f"  \\nabla {label} = {grad},\\qquad {second}")
+    return f"In the inputs ({escape(passes_of(report))}):\n\\[\n" + ",\\\\\n".join(body) + "\n\\]"

@@ -20,7 +20,47 @@ def _label(graph: Graph, k: int, limit: int = 40) -> str:
     label = graph.labels[k]
     if len(label) > limit:
         label = label[: limit - 1] + "…"
-    return label if graph.m == 1 else f"y{k + 1} = {label}"
+    return label if graph.m == 1 else f"{letters(graph)[1]}{k + 1} = {label}"
+
+
+# The letters of the Wengert variables (w1, ẇ1, w̄1) and of the outputs (y1, ȳ1, ∂y1/∂x), in
+# order of preference: an input named like one of them (y1, w2, w_bar3) takes the next.
+WENGERT_LETTERS = ("w", "v", "u", "t", "s")
+OUTPUT_LETTERS = ("y", "f", "g", "h", "z")
+
+
+def _taken(graph: Graph, letter: str) -> list[str]:
+    """The inputs that read as this letter's variables: y1, y_2, y_bar1, y_dot1."""
+    pattern = re.compile(rf"{letter}(_?dot|_?bar)?_?\d+")
+    return [name for name in graph.inputs if pattern.fullmatch(name)]
+
+
+def letters(graph: Graph) -> tuple[str, str]:
+    """(Wengert letter, output letter): w and y unless an input's name would read as one of
+    their variables; then the first free one of WENGERT_LETTERS, OUTPUT_LETTERS."""
+    w = next((c for c in WENGERT_LETTERS if not _taken(graph, c)), WENGERT_LETTERS[-1])
+    y = next((c for c in OUTPUT_LETTERS if not _taken(graph, c)), OUTPUT_LETTERS[-1])
+    return w, y
+
+
+def renamed(graph: Graph) -> str:
+    """What ``letters`` renamed and why, for a note; empty when nothing was."""
+    w, y = letters(graph)
+    said = []
+    if y != "y":
+        said.append(f"the outputs are called {y}1, {y}2, … instead of y1, y2, …")
+    if w != "w":
+        said.append(f"the Wengert variables {w}1, {w}2, … instead of w1, w2, …")
+    if not said:
+        return ""
+    names = [name for c in ("y", "w") for name in _taken(graph, c)]
+    return f"{' and '.join(said)}, since the inputs include {', '.join(names)}"
+
+
+def notation_for(graph: Graph, unicode: bool = True) -> Notation:
+    """The notation for this graph's trace: its letters (``letters``), Unicode or ASCII."""
+    w, y = letters(graph)
+    return Notation(unicode, w, y)
 
 
 DOT, BAR = "\u0307", "\u0304"                  # combining dot above, combining macron
@@ -39,6 +79,8 @@ class Notation:
     """
 
     unicode: bool = True
+    wengert: str = "w"            # the letter of w1, ẇ1, w̄1 (``letters``: another if an input is named w1)
+    output: str = "y"             # the letter of y1, ȳ1, ∂y1/∂x
     times = "·"
     minus = "−"
 
@@ -49,14 +91,28 @@ class Notation:
 
     def derivative(self, mode: str, i: int) -> str:
         """ẇ_i (forward) or w̄_i (reverse), 1-based on screen."""
-        return self.mark("w", "dot" if mode == "forward" else "bar", i)
+        return self.mark(self.wengert, "dot" if mode == "forward" else "bar", i)
 
     def seed(self, mode: str, s: int) -> str:
         """ẋ_j (forward) or ȳ_k (reverse)."""
-        return self.mark("x", "dot", s) if mode == "forward" else self.mark("y", "bar", s)
+        return self.mark("x", "dot", s) if mode == "forward" else self.mark(self.output, "bar", s)
 
     def variable(self, i: int) -> str:
-        return f"w{i + 1}"
+        return f"{self.wengert}{i + 1}"
+
+    def bar_dot(self, i: int) -> str:
+        """w̄̇_i, the tangent of the adjoint w̄_i (second order)."""
+        if self.unicode:
+            return f"{self.wengert}{BAR}{DOT}{i + 1}"
+        return f"{self.wengert}_bar_dot{i + 1}"
+
+    def c_dot(self, i: int, j: int) -> str:
+        """ċ_ij, the tangent of the local partial c_ij = ∂w_i/∂w_j."""
+        return f"c{DOT}{i + 1},{j + 1}" if self.unicode else f"c_dot{i + 1},{j + 1}"
+
+    def c_partial(self, i: int, j: int, q: int) -> str:
+        """∂c_ij/∂w_q."""
+        return f"∂c{i + 1},{j + 1}/∂{self.variable(q)}" if self.unicode else f"dc{i + 1},{j + 1}/d{self.variable(q)}"
 
     def input(self, name: str) -> str:
         return name
@@ -80,7 +136,7 @@ class Notation:
 
     def entry(self, k: int, name: str) -> str:
         """An entry of J: ∂y1/∂x1."""
-        return f"∂y{k + 1}/∂{self.input(name)}"
+        return f"∂{self.output}{k + 1}/∂{self.input(name)}"
 
     def product_entry(self, product: str, index: int) -> str:
         """An entry of J·v or vᵀ·J: (J·v)1."""
@@ -235,7 +291,7 @@ def pass_heading(trace: Trace, q: int, notation: Notation | None = None, digits:
     """'pass 1 of 2: ẇ1 = 1, ẇ2 = 0  (column 1 of J: ∂/∂x1)' or '... w̄6 = 1, w̄7 = 0  (row 1 of J: ∇y1)'."""
     nt = notation or UNICODE
     count = f"pass {q + 1} of {len(trace.passes)}"
-    return nt.math(f"{count}: {pass_seeds(trace, q, nt, digits)}  ({pass_label(trace, q)})")
+    return nt.math(f"{count}: {pass_seeds(trace, q, nt, digits)}  ({pass_label(trace, q, nt)})")
 
 
 def pass_seeds(trace: Trace, q: int, notation: Notation | None = None, digits: int = 6) -> str:
@@ -254,7 +310,7 @@ def pass_seeds(trace: Trace, q: int, notation: Notation | None = None, digits: i
     return ", ".join(seeds) or "no seed"
 
 
-def pass_label(trace: Trace, q: int) -> str:
+def pass_label(trace: Trace, q: int, nt: Notation = UNICODE) -> str:
     """What the pass computes: 'column 1 of J: ∂/∂x1', 'row 2 of J: ∇y2', 'J·v', 'vᵀ·J'."""
     sweep = trace.passes[q]
     if trace.mode == "forward":
@@ -263,7 +319,7 @@ def pass_label(trace: Trace, q: int) -> str:
         return f"column {q + 1} of J: ∂/∂{trace.graph.inputs[q]}"
     if not sweep.identity:
         return "vᵀ·J, one reverse pass"
-    return f"row {q + 1} of J: ∇y{q + 1}"
+    return f"row {q + 1} of J: ∇{nt.output}{q + 1}"
 
 
 def result_marks(trace: Trace, row: Row, q: int, nt: Notation = UNICODE) -> list[str]:
@@ -283,9 +339,10 @@ def result_marks(trace: Trace, row: Row, q: int, nt: Notation = UNICODE) -> list
 
 def rule_heading(mode: str, nt: Notation) -> str:
     """The head of a pass table's rule column: the chain rule the rows spell out."""
+    w = nt.wengert
     if mode == "forward":
-        return nt.math(f"rule: Σ ∂wi/∂wj·w{DOT}j")
-    return nt.math(f"rule: Σ w{BAR}i·∂wi/∂wj over successors i")
+        return nt.math(f"rule: Σ ∂{w}i/∂{w}j·{w}{DOT}j")
+    return nt.math(f"rule: Σ {w}{BAR}i·∂{w}i/∂{w}j over successors i")
 
 
 def entry_heading(mode: str, identity: bool, nt: Notation) -> str:
@@ -295,6 +352,15 @@ def entry_heading(mode: str, identity: bool, nt: Notation) -> str:
 
 def passes_of(report: Any) -> str:
     """How a report's passes ran (a Report or a symbolic one): 'reverse mode: 2 passes, one per output'."""
+    if getattr(report, "order", 1) == 2:
+        count = report.n_passes
+        plural = "es" if count != 1 else ""
+        if report.kind == "hvp":
+            per = "for H·v of the outputs weighted by the seed" if report.seed is not None else "one per output, for H·v"
+        else:
+            per = ("one per input, for the outputs weighted by the seed" if report.seed is not None
+                   else "one per input and output")
+        return f"forward-over-reverse: {count} pass{plural}, {per}"
     return passes_text(report.mode, report.n_passes, report.seed is not None)
 
 
@@ -306,3 +372,47 @@ def passes_text(mode: str, count: int, seeded: bool) -> str:
     return f"{mode} mode: {count} pass{'es' if count != 1 else ''}, one per {per}"
 
 
+
+
+# --- second order: the w̄̇ rows and the ċ of each edge ----------------------------------------
+def second_terms(trace: Trace, row: Any, at: bool = False, digits: int = 6, notation: Notation | None = None) -> list[str]:
+    """w̄̇_j = Σ_i (w̄̇_i·c_ij + w̄_i·ċ_ij) cut between terms: ["w̄̇4·w2", "+ w̄4·ċ4,1"]; ``at``:
+    with the point's numbers, term for term.  ``trace`` is the pass's adjoint trace (for c)."""
+    nt = notation or UNICODE
+    parts: list[tuple[bool, str]] = []
+    for t in row.terms:
+        template = PRIMITIVES[trace.graph.tape[t.i - trace.graph.n].prim].rules[t.k]
+        term = Term(t.i, row.node, t.k, t.c, t.w_bar_dot)
+        if at:
+            show = lambda tpl, term=term: partial_at(trace, term, digits, nt, tpl)
+            parts.append(_product(template, _paren(nt.number(t.w_bar_dot, digits)), False, show, nt))
+            if t.curved:
+                parts.append((False, f"{_paren(nt.number(t.w_bar, digits))}{nt.times}{_paren(nt.number(t.c_dot, digits))}"))
+        else:
+            show = lambda tpl, term=term: partial_rule(trace.graph, term.i, term.k, nt, tpl)
+            parts.append(_product(template, nt.bar_dot(t.i), False, show, nt))
+            if t.curved:
+                parts.append((False, f"{nt.derivative('reverse', t.i)}{nt.times}{nt.c_dot(t.i, row.node)}"))
+    return [nt.math(piece) for piece in _sum(parts, nt)]
+
+
+def curvature_terms(c: Any, at: bool = False, digits: int = 6, notation: Notation | None = None) -> list[str]:
+    """ċ_ij = Σ_q ∂c_ij/∂w_q·ẇ_q cut between terms; ``at``: with the point's numbers."""
+    nt = notation or UNICODE
+    if at:
+        parts = [(False, f"{_paren(nt.number(t.s, digits))}{nt.times}{_paren(nt.number(t.w_dot, digits))}")
+                 for t in c.terms]
+    else:
+        parts = [(False, f"{nt.c_partial(c.i, c.j, t.q)}{nt.times}{nt.derivative('forward', t.q)}") for t in c.terms]
+    return [nt.math(piece) for piece in _sum(parts, nt)]
+
+
+def second_marks(trace: Trace, node: int, b: int | None, k: int | None, nt: Notation = UNICODE) -> list[str]:
+    """The entries of H (or of H·v) that a w̄̇ row's value is: ∂²y1/∂x1∂x2, (H·v)1."""
+    graph = trace.graph
+    if node >= graph.n:
+        return []
+    y = f"{nt.output}{k + 1}" if k is not None else f"ȳ·{nt.output}"
+    if b is None:
+        return [f"(H{k + 1}·v){node + 1}" if k is not None else f"((Σ ȳk·Hk)·v){node + 1}"]
+    return [f"∂²{y}/∂{graph.inputs[node]}∂{graph.inputs[b]}"]

@@ -42,14 +42,28 @@ class NpzSink(Sink):
         except OSError as err:
             self.abandon()
             raise WriteError(self.where, err) from None
-        self.key = key
+        self.key, self.folder = key, folder
+        self.direction: np.ndarray | None = None
+
+    def _second_order(self, report: Report) -> None:
+        """The first chunk of --hessian or --hvp: gradient and hessian (or hvp) in place of J."""
+        self.parts.pop(self.key).file.close()
+        try:
+            for name, tail in (("gradient", report.gradient.shape[1:]), (report.kind, report.derivatives.shape[1:])):
+                self.parts[name] = _GrowingNpy(tempfile.TemporaryFile(dir=self.folder), tail)
+        except OSError as err:
+            raise WriteError(self.where, err) from None
+        self.key, self.direction = report.kind, report.direction
 
     def write(self, report: Report, offset: int, checked: Any = None) -> None:
-        derivatives = report.derivatives
+        if report.order == 2 and "gradient" not in self.parts:
+            self._second_order(report)
         try:
             self.parts["points"].append(report.points)
             self.parts["values"].append(report.values)
-            self.parts[self.key].append(derivatives)
+            if report.order == 2:
+                self.parts["gradient"].append(report.gradient)
+            self.parts[self.key].append(report.derivatives)
         except OSError as err:
             raise WriteError(self.where, err) from None
 
@@ -68,6 +82,8 @@ class NpzSink(Sink):
                          "sparsity": np.array(self.graph.sparsity(), dtype=bool).reshape(self.graph.m, self.graph.n)}
                 if self.seed is not None:
                     small["seed"] = np.asarray(self.seed, dtype=float)
+                if self.direction is not None:
+                    small["direction"] = np.asarray(self.direction, dtype=float)
                 for name, array in small.items():
                     buffer = io.BytesIO()
                     np.save(buffer, array, allow_pickle=False)

@@ -33,6 +33,7 @@ class Style:
     trace: bool = False           # also the sweeps, pass by pass
     check: bool = False           # results carry --check's verdicts
     standalone: bool = False      # LaTeX: a whole document
+    layout: str = "auto"          # tables: J as one wide table, transposed, or in blocks of columns (table.LAYOUTS)
 
 
 def styled(out: IO[str]) -> bool:

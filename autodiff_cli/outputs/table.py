@@ -12,6 +12,7 @@ import io
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,13 +26,17 @@ from .notation import (
     Notation,
     _label,
     ascii_math,
+    definition,
     definition_at,
     entry_heading,
     equation,
     equation_terms,
     equation_terms_at,
+    letters,
+    notation_for,
     pass_heading,
     passes_of,
+    renamed,
     result_marks,
     rule_heading,
 )
@@ -53,12 +58,15 @@ def new_table(plain: bool) -> Any:
     return Table(box=box.ROUNDED, header_style="bold")
 
 
-def jacobian_tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = False) -> list[Any]:
-    """Rich renderables for point p: a heading and the Jacobian (or seeded product)."""
+def jacobian_tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = False, layout: str = "auto",
+                    width: int | None = None) -> list[Any]:
+    """Rich renderables for point p: a heading and the Jacobian (or seeded product).
+
+    J is laid out by ``layout_jacobian`` (``layout``: see LAYOUTS) to fit ``width`` columns
+    (None: the terminal's; in a pipe only a layout asked for uses it)."""
     from rich.text import Text
 
     graph = report.graph
-    d = "∂" if unicode else "d"
 
     def fmt(v: float) -> Text:
         text = format_number(float(v), digits)
@@ -91,13 +99,174 @@ def jacobian_tables(report: Report, p: int, digits: int, unicode: bool, plain: b
         seed = ", ".join(f"{name}: {format_number(v, digits)}" for name, v in zip(graph.inputs, report.seed))
         return [heading, table, Text(f"seed v = ({seed})")]
     assert report.jacobian is not None
-    for name in graph.inputs:
-        table.add_column(f"{d}/{d}{name}", justify="right")
     zero = Text("·" if unicode else ".", style="dim")          # structurally zero: y_k does not depend on x_j
-    for k, pattern in enumerate(graph.sparsity()):
-        table.add_row(Text(labels[k]), fmt(report.values[p][k]),
-                      *(fmt(v) if nonzero else zero for v, nonzero in zip(report.jacobian[p][k], pattern)))
-    return [heading, table]
+    cells = [[fmt(v) if nonzero else zero for v, nonzero in zip(report.jacobian[p][k], pattern)]
+             for k, pattern in enumerate(graph.sparsity())]
+    values = [fmt(report.values[p][k]) for k in range(graph.m)]
+    points = [fmt(v) for v in report.points[p]]
+    return [heading, *layout_jacobian(graph, cells, values, points, unicode, plain, layout, width)]
+
+
+# --- J that fits: wide, transposed, or in blocks of columns ---------------------------------
+LAYOUTS = ("auto", "wide", "transposed", "blocks")
+LABEL_LIMIT = 40       # a longer output label is shown by its name (y1) in J, and in full in a legend below
+
+
+@dataclass
+class _Column:
+    """One column of J's table: its header, its cells, and whether the cells are formulas
+    (which may wrap inside the cell, whole; numbers never wrap)."""
+
+    header: str
+    cells: list[Any]
+    justify: str = "left"
+    formula: bool = False
+    style: str = ""
+
+    def natural(self) -> int:
+        from rich.cells import cell_len
+
+        return max([cell_len(self.header), *(cell_len(line) for c in self.cells for line in c.plain.split("\n"))])
+
+
+def _table_width(widths: Sequence[int]) -> int:
+    """The width Rich gives a table (rounded or Markdown box, padding 1) with these column widths."""
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def layout_jacobian(graph: Any, cells: list[list[Any]], values: list[Any] | None, points: list[Any] | None,
+                    unicode: bool, plain: bool, layout: str = "auto", width: int | None = None) -> list[Any]:
+    """J (cells[k][j], numbers or formulas) as tables that fit ``width`` columns, nothing cut.
+
+    ``wide``: one row per output, one column per input.  ``transposed``: one row per input,
+    one column per output (as the vᵀ·J view), the outputs' values in a table of their own.
+    ``blocks``: the wide table with its columns wrapped into blocks that each fit.  ``auto``
+    (the default): wide when it fits, else transposed when m < n (a gradient), else blocks;
+    in a pipe there is no width, so wide.  A transposed table that does not fit is wrapped
+    into blocks too.  An output label longer than LABEL_LIMIT, or too long to leave room for
+    J, is replaced by its name (y1) with a legend below; if even one column cannot fit,
+    the table is printed at its full width (the terminal wraps the lines).
+    """
+    from rich.text import Text
+
+    spell = (lambda text: text) if unicode else ascii_math
+    d = "∂" if unicode else "d"
+    formulas = values is None
+    m, n = graph.m, graph.n
+    if width is None:
+        width = _terminal_width()
+    fits = not plain or layout != "auto"              # a pipe has no width unless a layout is asked for
+    y = letters(graph)[1]                                 # y, or another letter if an input is named y1
+    names = [f"{y}{k + 1}" for k in range(m)]
+    full = [spell(graph.labels[k] if m == 1 else f"{y}{k + 1} = {graph.labels[k]}") for k in range(m)]
+    short = any(len(label) > LABEL_LIMIT for label in graph.labels)
+
+    def wide_columns(shorten: bool) -> tuple[list[_Column], list[_Column]]:
+        lead = [_Column("output", [Text(spell(names[k] if shorten else full[k])) for k in range(m)])]
+        if values is not None:
+            lead.append(_Column("value", values, "right"))
+        data = [_Column(spell(f"{d}/{d}{name}"), [cells[k][j] for k in range(m)], "left" if formulas else "right",
+                        formulas) for j, name in enumerate(graph.inputs)]
+        return lead, data
+
+    lead, data = wide_columns(short)
+    chosen = "wide" if layout == "auto" and not fits else layout
+    if layout == "auto" and fits:
+        total = _table_width([c.natural() for c in lead + data])
+        if total > width and not short and lead[0].natural() > width // 3:     # the labels crowd J out
+            short = True
+            lead, data = wide_columns(short)
+            total = _table_width([c.natural() for c in lead + data])
+        chosen = "wide" if total <= width else "transposed" if m < n else "blocks"
+    if chosen == "blocks" and not short and lead[0].natural() > width // 4:       # the labels repeat in every block
+        short = True
+        lead, data = wide_columns(short)
+    legend = [Text(spell(f"{y}{k + 1} = {graph.labels[k]}")) for k in range(m)] if short else []
+    parts: list[Any] = []
+    if chosen == "transposed":
+        if values is not None:                                       # the outputs and their values
+            outs = new_table(plain)
+            outs.add_column("output", overflow="fold")
+            outs.add_column("value", justify="right", no_wrap=True)
+            for k in range(m):
+                outs.add_row(Text(spell(names[k] if short else f"{y}{k + 1} = {graph.labels[k]}")), values[k])
+            parts.append(outs)
+            legend = legend if short else []
+        elif not short:
+            legend = [Text(spell(f"{y}{k + 1} = {graph.labels[k]}")) for k in range(m)]
+        lead = [_Column("input", [Text(name) for name in graph.inputs])]
+        if points is not None:
+            lead.append(_Column("value", points, "right"))
+        data = [_Column(spell(f"∇{y}{k + 1}"), [cells[k][j] for j in range(n)], "left" if formulas else "right", formulas,
+                        "bold") for k in range(m)]
+    limit = width if (chosen != "wide" and (fits or layout != "auto")) else None
+    tables = _blocks(lead, data, limit, plain, repeat=1 if chosen == "blocks" else len(lead))   # values once
+    if chosen == "transposed":
+        what = "J transposed: one row per input, one column per output"
+        parts.insert(0, Text(spell(f"{what} ({'--layout transposed' if layout != 'auto' else f'to fit {width} columns'})"),
+                             style="dim"))
+    elif len(tables) > 1:
+        parts.append(Text(spell(f"J in {len(tables)} blocks of columns to fit {width} columns"), style="dim"))
+    for first, last, table in tables:
+        if len(tables) > 1:
+            parts.append(Text(spell(f"{data[first].header} to {data[last].header}   (columns {first + 1}–{last + 1} "
+                                    f"of {len(data)})") if last > first else
+                              spell(f"{data[first].header}   (column {first + 1} of {len(data)})"), style="bold"))
+        parts.append(table if plain or _measure(table) <= width else FullWidth(table, _measure(table)))
+    return parts + legend
+
+
+def _blocks(lead: list[_Column], data: list[_Column], width: int | None, plain: bool,
+            repeat: int | None = None) -> list[tuple[int, int, Any]]:
+    """The lead columns and the data columns packed greedily into tables of at most ``width``
+    (None: one table): (first data column, last data column, table) for each block.  The
+    first block has every lead column, the others the first ``repeat`` (the labels)."""
+    lead_widths = [c.natural() for c in lead]
+    later = len(lead) if repeat is None else repeat
+
+    def room(block: int) -> int | None:                     # for the data columns, 3 each more
+        return None if width is None else width - _table_width(lead_widths[: len(lead) if block == 0 else later])
+
+    widths = [c.natural() for c in data]
+    if width is not None:
+        cap = max(min(room(0) or 0, room(1) or 0) - 3, 12)
+        widths = [min(w, cap) if c.formula else w for w, c in zip(widths, data)]
+    groups: list[list[int]] = [[]]
+    used = 0
+    for j, w in enumerate(widths):
+        space = room(len(groups) - 1)
+        if space is not None and groups[-1] and used + w + 3 > space:
+            groups.append([])
+            used = 0
+        groups[-1].append(j)
+        used += w + 3
+    out = []
+    for b, group in enumerate(groups):
+        table = new_table(plain)
+        shown = lead if b == 0 else lead[:later]
+        for c, w in zip(shown, lead_widths):
+            table.add_column(c.header, justify=c.justify, width=None if plain else w, no_wrap=not c.formula)  # type: ignore[arg-type]
+        for j in group:
+            c = data[j]
+            table.add_column(c.header, justify=c.justify, style=c.style, overflow="fold", no_wrap=not c.formula,  # type: ignore[arg-type]
+                             width=None if plain else widths[j])
+        for k in range(len(lead[0].cells) if lead else len(data[0].cells)):
+            table.add_row(*(c.cells[k] for c in shown), *(data[j].cells[k] for j in group))
+        out.append((group[0] if group else 0, group[-1] if group else -1, table))
+    return out
+
+
+def _measure(table: Any) -> int:
+    return int(_width(table).maximum)
+
+
+@dataclass
+class FullWidth:
+    """A table wider than the terminal, printed whole at its own width (the terminal wraps
+    its lines) rather than squeezed, which would cut the numbers in its cells."""
+
+    renderable: Any
+    width: int
 
 
 
@@ -112,7 +281,7 @@ def trace_tables(report: Report, p: int, digits: int, unicode: bool, plain: bool
 
     trace = tracing.build(report, p)
     graph = trace.graph
-    nt = Notation(unicode)
+    nt = notation_for(graph, unicode)
 
     def num(v: float, style: str = "") -> Text:
         return Text(format_number(v, digits), style="bold red" if not np.isfinite(v) else style)
@@ -124,12 +293,13 @@ def trace_tables(report: Report, p: int, digits: int, unicode: bool, plain: bool
         primal.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for i in range(len(graph)):
         role = ["input"] if i < graph.n else []
-        role += [f"output y{k + 1}" for k in trace.outputs_at(i)]
-        primal.add_row(Text(f"w{i + 1}"), Text(nt.math(graph.definition(i))),
+        role += [f"output {nt.output}{k + 1}" for k in trace.outputs_at(i)]
+        primal.add_row(Text(nt.variable(i)), Text(nt.math(definition(graph, i, nt))),
                        Text(nt.math(definition_at(trace, i, digits))), num(trace.w[i]), Text(", ".join(role)))
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const):
-            primal.add_row(Text(f"y{k + 1}"), Text("a constant"), Text(""), num(out.value), Text(f"output y{k + 1}"))
+            primal.add_row(Text(f"{nt.output}{k + 1}"), Text("a constant"), Text(""), num(out.value),
+                           Text(f"output {nt.output}{k + 1}"))
     parts.append(primal)
 
     width = PLAIN_WIDTH if plain else _terminal_width()
@@ -173,7 +343,7 @@ def pass_table(trace: Trace, q: int, nt: Notation, digits: int, plain: bool, sta
     table.add_column(entry_heading(trace.mode, sweep.identity, nt))
     join = "\n" if stacked else " "
     for row, rule, at in zip(sweep.rows, rules, numbers):
-        marks = result_marks(trace, row, q)
+        marks = result_marks(trace, row, q, nt)
         value = row.value
         style = "bold red" if not np.isfinite(value) else "bold" if marks else "dim" if row.zero else ""
         table.add_row(Text(nt.derivative(trace.mode, row.node), style="bold" if marks else ""),
@@ -309,20 +479,40 @@ class TableSink(Sink):
         style = self.style
         if offset and style.plain:           # the printer trims blank lines at the ends of each call
             self.out.write("\n")
-        parts: list[Any] = []
+        parts: list[Any] = [] if offset else _renamed_note(report.graph, style.unicode)
         for p in range(len(report.points)):
             parts += [Text("")] if p or offset else []
             if style.trace:
-                parts += trace_tables(report, p, self.digits, style.unicode, plain=style.plain)
-            parts += jacobian_tables(report, p, self.digits, style.unicode, plain=style.plain)
+                tables = second_trace_tables if report.order == 2 else trace_tables
+                parts += tables(report, p, self.digits, style.unicode, plain=style.plain)
+            if report.order == 2:
+                parts += hessian_tables(report, p, self.digits, style.unicode, plain=style.plain)
+            else:
+                parts += jacobian_tables(report, p, self.digits, style.unicode, plain=style.plain,
+                                         layout=style.layout)
             if checked is not None:
-                parts += [Text(line) for line in describe(checked, p, style.digits or 3, unicode=style.unicode)]
+                lines = (describe_hessian(checked, p, style.digits or 3, unicode=style.unicode)
+                         if getattr(checked, "order", 1) == 2 else
+                         describe(checked, p, style.digits or 3, unicode=style.unicode))
+                parts += [Text(line) for line in lines]
         print_parts(parts, self.out, style.plain)
 
     def write_formulas(self, report: SymbolicReport) -> None:
         style = self.style
-        print_parts(symbolic_tables(report, style.unicode, plain=style.plain, with_trace=style.trace), self.out,
-                    style.plain)
+        print_parts(_renamed_note(report.graph, style.unicode)
+                    + symbolic_tables(report, style.unicode, plain=style.plain, with_trace=style.trace,
+                                      layout=style.layout), self.out, style.plain)
+
+
+def _renamed_note(graph: Any, unicode: bool) -> list[Any]:
+    """A first line saying which display names were changed so as not to read as inputs (y1, w2)."""
+    from rich.text import Text
+
+    note = renamed(graph)
+    if not note:
+        return []
+    text = f"note: {note}"
+    return [Text(text if unicode else ascii_math(text), style="dim"), Text("")]
 
 
 class ProgressBar:
@@ -360,21 +550,25 @@ class ProgressBar:
             self.bar.stop()
 
 
-def symbolic_tables(report: SymbolicReport, unicode: bool, plain: bool = False, with_trace: bool = False) -> list[Any]:
-    """Rich renderables: (the trace, then) a heading and J as formulas (outputs as rows, inputs as columns)."""
+def symbolic_tables(report: SymbolicReport, unicode: bool, plain: bool = False, with_trace: bool = False,
+                    layout: str = "auto", width: int | None = None) -> list[Any]:
+    """Rich renderables: (the trace, then) a heading and J as formulas (outputs as rows, inputs as
+    columns; laid out to fit by ``layout_jacobian``)."""
+    if report.order == 2:
+        return symbolic_second_tables(report, unicode, plain)
 
     from rich.text import Text
 
 
     graph = report.graph
-    d = "∂" if unicode else "d"
     fmt = functools.partial(report.formula, paper=unicode)
     head = Text(f"f({', '.join(graph.inputs)}) = ", style="bold")
     head.append(Text(", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})"))
     head.append(Text(f"   ({passes_of(report) if unicode else ascii_math(passes_of(report))})", style="bold"))
     parts = symbolic_primal_tables(report, unicode, plain) + (symbolic_trace_tables(report, unicode, plain) if with_trace else [])
     table = new_table(plain)
-    labels = [graph.labels[k] if graph.m == 1 else f"y{k + 1} = {graph.labels[k]}" for k in range(graph.m)]
+    y = letters(graph)[1]
+    labels = [graph.labels[k] if graph.m == 1 else f"{y}{k + 1} = {graph.labels[k]}" for k in range(graph.m)]
     if report.product is not None and report.mode == "reverse":                 # vᵀ·J: a row, one entry per input
         table.add_column("input")
         table.add_column("vᵀ·J" if unicode else "v^T J", style="bold")
@@ -390,11 +584,8 @@ def symbolic_tables(report: SymbolicReport, unicode: bool, plain: bool = False, 
         seed = ", ".join(map(format_number, report.seed or ()))
         return [*parts, head, table, Text(f"seed v = ({seed}) on the inputs")]
     assert report.jacobian is not None
-    for name in graph.inputs:
-        table.add_column(f"{d}/{d}{name}")
-    for label, row in zip(labels, report.jacobian):
-        table.add_row(Text(label), *(Text(fmt(c)) for c in row))
-    return [*parts, head, table]
+    cells = [[Text(fmt(c)) for c in row] for row in report.jacobian]
+    return [*parts, head, *layout_jacobian(graph, cells, None, None, unicode, plain, layout, width)]
 
 
 def symbolic_primal_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
@@ -406,19 +597,20 @@ def symbolic_primal_tables(report: SymbolicReport, unicode: bool, plain: bool = 
 
 
     graph = report.graph
-    nt = Notation(unicode)
+    nt = notation_for(graph, unicode)
     fmt = functools.partial(report.formula, paper=unicode)
     outputs = tracing.outputs_by_node(graph)
     primal = new_table(plain)
     for header in ("variable", "definition", "in the inputs", ""):
         primal.add_column(header, overflow="fold")
     for i in range(len(graph)):
-        role = (["input"] if i < graph.n else []) + [f"output y{k + 1}" for k in outputs.get(i, ())]
-        primal.add_row(Text(f"w{i + 1}"), Text(nt.math(graph.definition(i))), Text(fmt(report.w[i])),
+        role = (["input"] if i < graph.n else []) + [f"output {nt.output}{k + 1}" for k in outputs.get(i, ())]
+        primal.add_row(Text(nt.variable(i)), Text(nt.math(definition(graph, i, nt))), Text(fmt(report.w[i])),
                        Text(", ".join(role)))
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const):
-            primal.add_row(Text(f"y{k + 1}"), Text("a constant"), Text(fmt(symbolic.constant(graph, out))), Text(f"output y{k + 1}"))
+            primal.add_row(Text(f"{nt.output}{k + 1}"), Text("a constant"), Text(fmt(symbolic.constant(graph, out))),
+                           Text(f"output {nt.output}{k + 1}"))
     return [Text("evaluation trace (primal sweep), in the inputs", style="bold"), primal, Text("")]
 
 
@@ -430,7 +622,7 @@ def symbolic_trace_tables(report: SymbolicReport, unicode: bool, plain: bool = F
 
 
     tr = symbolic.trace(report)
-    nt = Notation(unicode)
+    nt = notation_for(report.graph, unicode)
     fmt = functools.partial(report.formula, paper=unicode)
     forward = tr.mode == "forward"
     parts: list[Any] = []
@@ -442,7 +634,7 @@ def symbolic_trace_tables(report: SymbolicReport, unicode: bool, plain: bool = F
         table.add_column("in the inputs", overflow="fold")
         table.add_column(entry_heading(tr.mode, sweep.identity, nt))
         for row in sweep.rows:
-            marks = result_marks(tr, row, q)
+            marks = result_marks(tr, row, q, nt)
             table.add_row(Text(nt.derivative(tr.mode, row.node), style="bold" if marks else ""),
                           Text(equation(tr, row, nt)),
                           Text(fmt(row.value), style="bold" if marks else "dim" if row.zero else ""),
@@ -458,12 +650,178 @@ def print_parts(parts: Sequence[Any], out: IO[str], plain: bool) -> None:
     if not plain:
         console = Console(file=out, highlight=False, markup=False, emoji=False)
         for part in parts:
-            console.print(part)
+            if isinstance(part, FullWidth):              # Console.print never goes past the console's width
+                Console(file=out, highlight=False, markup=False, emoji=False, width=part.width,
+                        force_terminal=console.is_terminal, color_system=console.color_system).print(part.renderable)  # type: ignore[arg-type]
+            else:
+                console.print(part)
         return
     console = Console(highlight=False, markup=False, emoji=False, width=100_000, no_color=True,
                       force_terminal=False, record=True, file=io.StringIO())
     for part in parts:
-        console.print(part)
+        console.print(part.renderable if isinstance(part, FullWidth) else part)
     lines = [line.rstrip() for line in console.export_text(styles=False).split("\n")]
     text = "\n".join(line for k, line in enumerate(lines) if line or (k and lines[k - 1]))
     out.write(text.strip("\n") + "\n")
+
+
+# --- second order: --hessian and --hvp ------------------------------------------------------
+def hessian_tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = False) -> list[Any]:
+    """Rich renderables for point p of --hessian: per output (or for ȳ·y with a seed) the
+    gradient beside the symmetric Hessian, structural zeros shown as ·; for --hvp, H_k·v
+    for every output, one row each."""
+    from rich.text import Text
+
+    from ..core.second import hessian_sparsity
+
+    graph = report.graph
+    spell = (lambda text: text) if unicode else ascii_math
+    d, zero = ("∂", "·") if unicode else ("d", ".")
+
+    def fmt(v: float) -> Text:
+        return Text(format_number(float(v), digits), style="bold red" if not math.isfinite(v) else "")
+
+    parts: list[Any] = [Text(spell(f"at {point_text(graph, report.points[p])}   ({passes_of(report)})"), style="bold")]
+    seed = report.seed
+    what = [spell(_label(graph, k)) for k in range(graph.m)] if seed is None else \
+        ["ȳ·y = " + " + ".join(f"{format_number(float(v), digits)}·y{k + 1}" for k, v in enumerate(seed) if v)
+         if unicode else "ybar.y"]
+    if report.kind == "hvp":
+        assert report.direction is not None
+        table = new_table(plain)
+        table.add_column("output")
+        table.add_column("value", justify="right")
+        for name in graph.inputs:
+            table.add_column(spell(f"(H·v) {name}"), justify="right", style="bold")
+        rows = [report.derivatives[p]] if seed is not None else list(report.derivatives[p])
+        values = [float(np.dot(seed, report.values[p]))] if seed is not None else list(report.values[p])
+        for label, value, row in zip(what, values, rows):
+            table.add_row(Text(label), fmt(value), *(fmt(v) for v in row))
+        v = ", ".join(f"{name}: {format_number(float(c), digits)}" for name, c in zip(graph.inputs, report.direction))
+        return [*parts, table, Text(f"v = ({v})")]
+    pattern = hessian_sparsity(graph)
+    if seed is not None:
+        pattern = pattern[np.asarray(seed) != 0].any(axis=0, keepdims=True) if np.any(seed) else pattern[:1] & False
+    H = report.derivatives[p][None] if seed is not None else report.derivatives[p]
+    G = report.gradient[p][None] if seed is not None else report.gradient[p]
+    for k, label in enumerate(what):
+        table = new_table(plain)
+        table.add_column(label)
+        table.add_column("gradient", justify="right", style="bold")
+        for name in graph.inputs:
+            table.add_column(f"{d}/{d}{name}", justify="right")
+        for a, name in enumerate(graph.inputs):
+            table.add_row(Text(f"{d}/{d}{name}"), fmt(G[k][a]),
+                          *(fmt(H[k][a][b]) if pattern[k][a][b] else Text(zero, style="dim") for b in range(graph.n)))
+        parts.append(table)
+    return parts
+
+
+def describe_hessian(result: Any, p: int, digits: int = 3, unicode: bool = True) -> list[str]:
+    """--check with --hessian, for people: the verdict and the two comparisons at point p."""
+    summary = result.summary(p)
+    (fd_abs, fd_rel), (sym_abs, sym_rel) = summary["ad_vs_differences"], summary["symmetry"]
+    x = "·" if unicode else "*"
+    lines = [f"check at {point_text(result.graph, result.points[p])}: {result.verdict(p).upper()}",
+             f"  H vs central differences of the gradient: max abs {_num(fd_abs, digits)}, max rel {_num(fd_rel, digits)}"
+             f"  (allowed: rtol {RTOL:g}, atol {ATOL:g}; step h = {STEP:.3g}{x}max(1, |x_j|))",
+             f"  symmetry, H − Hᵀ: max abs {_num(sym_abs, digits)}, max rel {_num(sym_rel, digits)}"]
+    return lines if unicode else [ascii_math(line) for line in lines]
+
+
+def second_trace_tables(report: Report, p: int, digits: int, unicode: bool, plain: bool = False) -> list[Any]:
+    """--trace with --hessian or --hvp at point p: per direction, the tangent sweep ẇ and the ċ
+    of every edge; then per output (or seed) the reverse table with both w̄ and w̄̇."""
+    from rich.text import Text
+
+    from .notation import curvature_terms, pass_seeds, second_marks, second_terms
+
+    passes = tracing.build_second(report, p)
+    graph = report.graph
+    nt = notation_for(graph, unicode)
+    parts: list[Any] = [Text(nt.math(f"second-order sweep (forward-over-reverse) at {point_text(graph, report.points[p])}: "
+                                     f"{len(passes)} pass{'es' if len(passes) != 1 else ''}"), style="bold")]
+
+    def num(v: float, style: str = "") -> Text:
+        return Text(format_number(v, digits), style="bold red" if not np.isfinite(v) else style)
+
+    shown_direction: set[Any] = set()
+    for q, sweep in enumerate(passes):
+        direction = "v" if sweep.b is None else f"e{sweep.b + 1}"
+        weights = "the seed ȳ" if sweep.k is None else f"ȳ = e{sweep.k + 1}"
+        if sweep.b not in shown_direction:
+            shown_direction.add(sweep.b)
+            parts += [Text(""), Text(nt.math(f"tangents along ẋ = {direction}: {pass_seeds(sweep.tangent, 0, nt, digits)}"),
+                                     style="bold"), pass_table(sweep.tangent, 0, nt, digits, plain)]
+            if sweep.curvature:
+                curv = _new_table(plain)
+                for header, justify in (("edge", "left"), (nt.math("ċ: Σ ∂c/∂wq·ẇq"), "left"),
+                                        ("at this point", "left"), ("value", "right")):
+                    curv.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+                for c in sweep.curvature:
+                    curv.add_row(Text(nt.math(nt.c_dot(c.i, c.j))), Text(" ".join(curvature_terms(c, notation=nt))),
+                                 Text(" ".join(curvature_terms(c, at=True, digits=digits, notation=nt))),
+                                 num(c.value, "dim" if c.zero else ""))
+                parts.append(curv)
+        parts += [Text(""), Text(nt.math(f"pass {q + 1} of {len(passes)}: w̄ from {weights}, w̄̇ along ẋ = {direction}"),
+                                 style="bold")]
+        table = _new_table(plain)
+        for header, justify in (("adjoint", "left"), (rule_heading("reverse", nt), "left"), ("at this point", "left"),
+                                ("value", "right"), (nt.math("w̄̇"), "left"),
+                                (nt.math("rule: Σ w̄̇i·∂wi/∂wj + w̄i·ċij"), "left"), ("at this point", "left"),
+                                ("value", "right"), ("entry", "left")):
+            table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        adjoint = sweep.adjoint
+        for row, second in zip(adjoint.passes[0].rows, sweep.rows):
+            marks = second_marks(adjoint, second.node, sweep.b, sweep.k, nt)
+            table.add_row(Text(nt.derivative("reverse", row.node)),
+                          Text(" ".join(equation_terms(adjoint, row, nt))),
+                          Text(" ".join(equation_terms_at(adjoint, row, 0, digits, nt))),
+                          num(row.value, "dim" if row.zero else ""),
+                          Text(nt.bar_dot(second.node), style="bold" if marks else ""),
+                          Text(" ".join(second_terms(adjoint, second, notation=nt))),
+                          Text(" ".join(second_terms(adjoint, second, at=True, digits=digits, notation=nt))),
+                          num(second.value, "bold" if marks else "dim" if second.zero else ""),
+                          Text(nt.math(", ".join(marks)), style="bold"))
+        parts.append(table)
+    parts.append(Text(""))
+    return parts
+
+
+def symbolic_second_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
+    """--hessian or --hvp without a point: per output (or ȳ·y) the gradient beside the
+    Hessian, every entry a formula in the inputs; for --hvp, H_k·v per output."""
+    from rich.text import Text
+
+    graph = report.graph
+    spell = (lambda text: text) if unicode else ascii_math
+    fmt = functools.partial(report.formula, paper=unicode)
+    d = "∂" if unicode else "d"
+    head = Text(f"f({', '.join(graph.inputs)}) = ", style="bold")
+    head.append(Text(", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})"))
+    head.append(Text(spell(f"   ({passes_of(report)})"), style="bold"))
+    parts: list[Any] = [head]
+    seeded = report.seed is not None
+    labels = ([spell("ȳ·y")] if seeded else [_label(graph, k) for k in range(graph.m)])
+    gradients = [report.gradient] if seeded else report.gradient
+    seconds = [report.second] if seeded else report.second
+    assert gradients is not None and seconds is not None
+    if report.kind == "hvp":
+        table = new_table(plain)
+        table.add_column("output")
+        for name in graph.inputs:
+            table.add_column(spell(f"(H·v) {name}"), style="bold")
+        for label, row in zip(labels, seconds):
+            table.add_row(Text(label), *(Text(fmt(c)) for c in row))
+        v = ", ".join(f"{name}: {format_number(float(c))}" for name, c in zip(graph.inputs, report.direction or ()))
+        return [*parts, table, Text(f"v = ({v})")]
+    for label, g, H in zip(labels, gradients, seconds):
+        table = new_table(plain)
+        table.add_column(label)
+        table.add_column("gradient", style="bold")
+        for name in graph.inputs:
+            table.add_column(f"{d}/{d}{name}")
+        for a, name in enumerate(graph.inputs):
+            table.add_row(Text(f"{d}/{d}{name}"), Text(fmt(g[a])), *(Text(fmt(c)) for c in H[a]))
+        parts.append(table)
+    return parts

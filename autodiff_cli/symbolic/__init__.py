@@ -16,8 +16,8 @@ adjac's one parser (without folding constants, so ``ln(2)`` stays exact).  The s
 derivatives (a test checks it against PRIMITIVES' numpy functions).  ``formula`` writes a SymPy expression back in adjac's language (``^``,
 ``ln``, ``abs``), so that ``parse`` reads every printed formula back.
 
-SymPy is an optional extra (``pip install 'adjac[symbolic]'``).  It is imported here
-only, and only when a symbolic result is asked for, so numeric runs never load it.
+SymPy is one of adjac's dependencies.  It is imported here only, and only when a
+symbolic result is asked for, so numeric runs never load it (nor pay its start-up time).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from ..core.parse import parse
 from ..core.primitives import CONSTANTS, PRIMITIVES, ascii_math
 from ..errors import AdjacError, SymbolicUnavailable
 
-INSTALL = "pip install 'adjac[symbolic]'"
+INSTALL = "python -m pip install 'sympy>=1.12'"     # from PyPI: works wherever pip does (adjac itself is not on PyPI)
 SIMPLIFY_LIMIT = 400      # count_ops above which a formula is left as the sweep made it
 SIMPLIFY_SECONDS = 5.0    # SymPy's simplify per run, in all; past it formulas stay as the sweeps made them
 FORMULA_SECONDS = 2.0     # ... and per formula, so that one slow formula leaves time for the others
@@ -49,12 +49,16 @@ EXACT_POWER_LIMIT = 64    # a power of numbers with a larger exponent is taken i
 
 
 def sympy_module() -> Any:
-    """``import sympy``, or SymbolicUnavailable with the install command."""
+    """``import sympy``, or SymbolicUnavailable with the install command.
+
+    SymPy is a dependency, so this happens only in an environment where adjac was
+    installed without its dependencies (``pip install --no-deps``) or SymPy was removed.
+    """
     try:
         import sympy
     except ImportError:
         raise SymbolicUnavailable(
-            f"formulas need SymPy, an optional extra: {INSTALL}\n"
+            f"formulas need SymPy, one of adjac's dependencies, which this Python cannot import: {INSTALL}\n"
             "  (or give a point with --at for numbers)") from None
     return sympy
 
@@ -69,12 +73,57 @@ def values() -> dict[str, Callable[..., Any]]:
         "pow": operator.pow, "neg": operator.neg,
         "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log,
         "log2": lambda a: sp.log(a, 2), "log10": lambda a: sp.log(a, 10),
-        "sqrt": sp.sqrt, "cbrt": lambda a: sp.real_root(a, 3), "abs": sp.Abs, "sign": sp.sign,
+        "sqrt": sp.sqrt, "cbrt": cbrt_function(), "abs": sp.Abs, "sign": sp.sign,
         "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
         "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
         "asinh": sp.asinh, "acosh": sp.acosh, "atanh": sp.atanh,
         "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
     }
+
+
+@functools.cache
+def cbrt_function() -> Any:
+    """adjac's cbrt as a SymPy function: the real cube root (SymPy's real_root gives a
+    Piecewise over the sign of its argument, which has no spelling in adjac's language).
+    Exact on numbers, a^(1/3) where a is known to be ≥ 0, else kept as cbrt(a)."""
+    sp = sympy_module()
+
+    class cbrt(sp.Function):  # type: ignore[misc, valid-type, name-defined]
+        nargs = 1
+
+        @classmethod
+        def eval(cls, a: Any) -> Any:
+            if a.is_Number:
+                return sp.real_root(a, 3)
+            if a.is_nonnegative:
+                return a ** sp.Rational(1, 3)
+            if a.is_nonpositive:
+                return -((-a) ** sp.Rational(1, 3))
+            return None
+
+        def _eval_is_extended_real(self) -> Any:
+            return self.args[0].is_extended_real
+
+        def fdiff(self, argindex: int = 1) -> Any:
+            return 1 / (3 * self ** 2)
+
+        def _latex(self, printer: Any, exp: Any = None) -> str:
+            root = f"\\sqrt[3]{{{printer._print(self.args[0])}}}"
+            return root if exp is None else f"\\left({root}\\right)^{{{exp}}}"     # a power of it: 1/(3·∛y²)
+
+    return cbrt
+
+
+def real(expr: Any) -> Any:
+    """expr, or nan where it is not real: a complex constant (log(−1) = iπ, acos(2)) or a
+    formula with i in it ((−2)^x·(ln 2 + iπ)); a number adjac computes there is nan too."""
+    sp = sympy_module()
+    if expr is None or not isinstance(expr, sp.Basic):
+        return expr
+    if expr.has(sp.I) or any(node.is_number and node.is_extended_real is False and not node.has(sp.zoo)
+                             for node in sp.preorder_traversal(expr)):        # zoo: 1/0, written (1/0)
+        return sp.nan
+    return expr
 
 
 @functools.cache
@@ -209,10 +258,24 @@ class SymbolicReport:
     edges: list[ad.Edge] = field(default_factory=list)
     problems: list[tuple[str, str, str]] = field(default_factory=list)   # (kind, expression, message)
     budget: Budget = field(default_factory=lambda: Budget())              # time left to simplify
+    order: int = 1                                 # 2: --hessian or --hvp
+    second: list[Any] | None = None                # H (m × n × n, or n × n with a seed) or H·v (m × n, or n)
+    direction: tuple[float, ...] | None = None     # the v of --hvp
+    count: int = 0                                 # second order: how many passes
 
     @property
     def n_passes(self) -> int:
-        return len(self.passes)
+        return self.count if self.order == 2 else len(self.passes)
+
+    @property
+    def kind(self) -> str:
+        if self.order == 2:
+            return "hessian" if self.direction is None else "hvp"
+        return "jacobian" if self.seed is None else ("jvp" if self.mode == "forward" else "vjp")
+
+    @property
+    def gradient(self) -> Any:
+        return self.jacobian if self.seed is None else self.product
 
     def formula(self, expr: Any, paper: bool = False) -> str:
         """expr in adjac's language, for this function's inputs."""
@@ -239,6 +302,76 @@ def gather(derivatives: list[Any], refs: Sequence[Any]) -> list[Any]:
     return [sp.Integer(0) if isinstance(ref, Const) or derivatives[ref] is None else derivatives[ref] for ref in refs]
 
 
+@functools.cache
+def _second_rule(prim: str, k: int, q: int) -> tuple[Any, tuple[Any, ...]]:
+    """∂c_k/∂u_q of ``prim`` over the placeholders (w, a, b): the rule's own partial plus the
+    chain through w (∂w/∂u_q = c_q), as core.second derives it for numbers; SymPy only
+    differentiates the table's rule text, once per rule."""
+    expr, slots = _rule(prim, k)
+    other, theirs = _rule(prim, q)                             # c_q, over placeholders of its own
+    other = other.xreplace(dict(zip(theirs, slots)))
+    return expr.diff(slots[1 + q]) + expr.diff(slots[0]) * other, slots
+
+
+def compute_second(graph: Graph, seed: Sequence[float] | None = None,
+                   direction: Sequence[float] | None = None) -> SymbolicReport:
+    """The Hessians (or H·v) as formulas, by the same forward-over-reverse sweep as numbers:
+    ``core.second``'s passes over a symbolic expansion, simplified at the end."""
+    from ..core import second
+
+    sp = sympy_module()
+    w, edges = linearize(graph)
+    curvature = []
+    for i, _, k, _ in edges:
+        op = graph.tape[i - graph.n]
+        u = [constant(graph, a) if isinstance(a, Const) else w[a] for a in op.args]
+        pairs = []
+        for q, a in enumerate(op.args):
+            if isinstance(a, Const):
+                continue
+            expr, slots = _second_rule(op.prim, k, q)
+            S = expr.xreplace(dict(zip(slots, (w[i], *u))))
+            if S != 0:
+                pairs.append((a, S))
+        curvature.append(tuple(pairs))
+    expansion = second.Expansion(w, edges, curvature)
+    n, m = graph.n, graph.m
+    w = [real(w_i) for w_i in w]
+    y = [real(constant(graph, out)) if isinstance(out, Const) else w[out] for out in graph.outputs]
+    report = SymbolicReport(graph, "reverse", w, y, [], seed=None if seed is None else tuple(seed), edges=edges,
+                            order=2, direction=None if direction is None else tuple(direction))
+    weights = [{k: sp.Integer(1)} for k in range(m)] if seed is None else \
+        [{k: number(v) for k, v in enumerate(seed) if v}]
+    directions = [{b: sp.Integer(1)} for b in range(n)] if direction is None else \
+        [{b: number(v) for b, v in enumerate(direction) if v}]
+    zero = sp.Integer(0)
+    bars = [ad.reverse_pass(edges, len(w), ad.output_adjoints(graph, weight)) for weight in weights]
+    gradient = [[real(simplify(zero if w_bar[j] is None else w_bar[j], report.budget)) for j in range(n)]
+                for w_bar in bars]
+    result: list[list[list[Any]]] = [[[zero] * len(directions) for _ in range(n)] for _ in weights]
+    for b, x_dot in enumerate(directions):
+        w_dot = ad.forward_pass(edges, len(w), x_dot)
+        c_dot = second.curvature_tangents(expansion, w_dot)
+        for q, w_bar in enumerate(bars):
+            w_bar_dot = second.reverse_tangent_pass(edges, c_dot, w_bar, len(w))
+            for a in range(n):
+                if w_bar_dot[a] is not None:
+                    result[q][a][b] = real(simplify(w_bar_dot[a], report.budget))
+    report.count = len(weights) * len(directions)
+    if direction is None:
+        H: Any = result
+    else:
+        H = [[row[0] for row in per] for per in result]            # H·v: one column
+    if seed is None:
+        report.jacobian = gradient
+        report.second = H
+    else:
+        report.product = gradient[0]
+        report.second = H[0]
+    report.problems = _problems(report)
+    return report
+
+
 def compute(graph: Graph, mode: str = "auto", seed: Sequence[float] | None = None) -> SymbolicReport:
     """The Jacobian as formulas (or J·v / vᵀ·J with a seed), by the chosen mode's passes."""
     chosen = ad.choose_mode(graph, mode)
@@ -247,10 +380,11 @@ def compute(graph: Graph, mode: str = "auto", seed: Sequence[float] | None = Non
     else:
         seeds = [tuple(float(v) for v in e) for e in ad.unit_seeds(graph, chosen)]
     w, passes, edges = sweeps(graph, chosen, seeds)
-    y = [constant(graph, out) if isinstance(out, Const) else w[out] for out in graph.outputs]
+    w = [real(w_i) for w_i in w]
+    y = [real(constant(graph, out)) if isinstance(out, Const) else w[out] for out in graph.outputs]
     report = SymbolicReport(graph, chosen, w, y, passes, seed=None if seed is None else tuple(seed), edges=edges)
     refs = graph.outputs if chosen == "forward" else range(graph.n)
-    columns = [[simplify(c, report.budget) for c in gather(p.derivatives, refs)] for p in passes]
+    columns = [[real(simplify(c, report.budget)) for c in gather(p.derivatives, refs)] for p in passes]
     if seed is not None:
         report.product = columns[0]
     elif chosen == "forward":
@@ -282,6 +416,12 @@ def _problems(report: SymbolicReport) -> list[tuple[str, str, str]]:
     for c in report.product or ():
         if bad(c):
             found.append(("derivative", "", f"the seeded product is {formula(c)}: not finite"))
+    if report.order == 2:
+        entries = np.asarray(report.second, dtype=object).ravel()
+        for c in entries:
+            if bad(c):
+                found.append(("derivative", "", f"a second derivative is {formula(c)}: not finite"))
+                break
     return found
 
 
@@ -399,7 +539,7 @@ def _roots(expr: Any) -> set[Any]:
 
 # --- SymPy -> adjac's language -------------------------------------------------------------
 _FUNCTION_NAMES = {"sin", "cos", "tan", "exp", "log", "sinh", "cosh", "tanh", "asin", "acos", "atan",
-                   "asinh", "acosh", "atanh", "Abs", "sign"}
+                   "asinh", "acosh", "atanh", "Abs", "sign", "cbrt"}
 
 
 def writable(expr: Any) -> bool:
@@ -482,8 +622,10 @@ def formula(expr: Any, paper: bool = False, inputs: Sequence[str] = ()) -> str:
 
 
 def latex(expr: Any) -> str:
-    """The LaTeX of a formula (for ``--format latex``): ``\\cos{\\left(x_{1} \\right)} + x_{2}``."""
-    return str(sympy_module().latex(expr))
+    """The LaTeX of a formula (for ``--format latex``): ``\\cos{\\left(x_{1} \\right)} + x_{2}``.
+
+    The natural logarithm is \\ln, as in the function and the trace: one spelling per document."""
+    return str(sympy_module().latex(expr, ln_notation=True))
 
 
 # --- the trace: trace.py's rows, with formulas for numbers ---------------------------------------
@@ -497,7 +639,8 @@ def trace(report: SymbolicReport) -> Any:
 
     sp = sympy_module()
     cs = [c for *_, c in report.edges]
-    derivatives = [[None if v is None else simplify(v, report.budget) for v in p.derivatives] for p in report.passes]
+    derivatives = [[None if v is None else real(simplify(v, report.budget)) for v in p.derivatives]
+                   for p in report.passes]
     seeds = [tuple(float(v) for v in p.seed) for p in report.passes]
     return tracing.assemble(report.graph, report.mode, (), tuple(report.w), report.edges, cs, seeds, derivatives,
                             report.seed is None, zero=sp.Integer(0))
