@@ -531,9 +531,6 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
                                  + ", or use --format json for formulas")
     second = hessian or hvp is not None
     if second:
-        if formulas and trace:
-            raise UsageError("the second-order sweep is traced with numbers: add --at with values for "
-                             + listing(graph.inputs))
         _second_usage(graph, seed, hvp)
     chosen = "reverse" if second else choose_mode(graph, _mode(graph, mode, seed))   # the mode, resolved once
     unicode = not ascii_only and "utf" in (getattr(out, "encoding", "") or "").lower()

@@ -144,9 +144,17 @@ def test_usage_errors(args, message):
     assert result.exit_code == 2 and message in result.stderr and result.stdout == ""
 
 
-def test_the_symbolic_second_order_sweep_is_not_traced():
-    result = run(EXAMPLE, "--hessian", "--trace")
-    assert result.exit_code == 2 and "add --at with values for x1, x2" in result.stderr
+def test_the_symbolic_second_order_sweep_is_traced_in_formulas():
+    pytest.importorskip("sympy")
+    result = run(BAYDIN, "--hvp", "1,0", "--trace")
+    assert result.exit_code == 0
+    out = unicodedata.normalize("NFC", result.stdout)
+    row = next(line for line in out.split("\n") if line.startswith(unicodedata.normalize("NFC", "| w̄1 ")))
+    assert "x2 + 1/x1" in row and "−1/x1^2" in row and "(H1·v)1" in row           # w̄1 = ∂f/∂x1, w̄̇1 = H11
+    doc = json.loads(run(BAYDIN, "--hvp", "1,0", "--trace", "--format", "json").stdout)
+    (sweep,) = doc["results"][0]["trace"]["passes"]
+    by_name = {r["name"]: r for r in sweep["rows"]}
+    assert by_name["w1"]["w_bar_dot"] == "-1/x1^2" and by_name["w2"]["w_bar_dot"] == "1"
 
 
 def test_a_hessian_too_big_is_refused_up_front():

@@ -269,18 +269,21 @@ def symbolic_document(report: SymbolicReport, with_trace: bool = False) -> dict[
             result["seed"] = list(report.seed)
         if report.direction is not None:
             result["direction"] = list(report.direction)
+
         def spell(tree: Any) -> Any:
             return [spell(t) for t in tree] if isinstance(tree, list) else formula(tree)
 
         result["gradient"] = spell(report.gradient)
         result[report.kind] = spell(report.second)
+        if with_trace:
+            result["trace"] = second_trace_object(symbolic.trace_second(report), formula)
     elif report.product is not None:
         result["seed"] = list(report.seed or ())
         result["jvp" if report.mode == "forward" else "vjp"] = [formula(c) for c in report.product]
     else:
         assert report.jacobian is not None
         result["jacobian"] = [[formula(c) for c in row] for row in report.jacobian]
-    if with_trace:
+    if with_trace and report.order == 1:
         result["trace"] = trace_object(symbolic.trace(report), formula)
     wengert = [{"name": f"w{i + 1}", "definition": graph.definition(i), "formula": formula(w_i)}
                for i, w_i in enumerate(report.w)]
@@ -302,20 +305,26 @@ def hessian_check_object(result: Any, p: int) -> dict[str, Any]:
             "symmetry": {"max_abs": number(sym_abs), "max_rel": number(sym_rel)}}
 
 
-def second_trace_object(report: Report, p: int) -> dict[str, Any]:
+def second_trace_object(report: Any, p: Any = None) -> dict[str, Any]:
     """The "trace" member with --hessian or --hvp: per pass the direction, the weights, the
-    tangents ẇ, the ċ of every edge, and per node w̄ and w̄̇ with the w̄̇ rule."""
+    tangents ẇ, the ċ of every edge, and per node w̄ and w̄̇ with the w̄̇ rule.  ``report``
+    is a Report and ``p`` its point, or the passes of a symbolic trace and ``p`` the
+    formula writer."""
     from ..trace import build_second
     from .notation import UNICODE, second_terms
 
+    if isinstance(report, Report):
+        sweeps, write = build_second(report, p), number
+    else:
+        sweeps, write = report, p
     passes = []
-    for sweep in build_second(report, p):
+    for sweep in sweeps:
         adjoint = sweep.adjoint
-        tangents = {f"w{row.node + 1}": number(row.value) for row in sweep.tangent.passes[0].rows}
-        curvature = [{"edge": f"c{c.i + 1},{c.j + 1}", "value": number(c.value), "structurally_zero": c.zero,
-                      "terms": [{"from": f"w{t.q + 1}", "partial": number(t.s), "tangent": number(t.w_dot)}
+        tangents = {f"w{row.node + 1}": write(row.value) for row in sweep.tangent.passes[0].rows}
+        curvature = [{"edge": f"c{c.i + 1},{c.j + 1}", "value": write(c.value), "structurally_zero": c.zero,
+                      "terms": [{"from": f"w{t.q + 1}", "partial": write(t.s), "tangent": write(t.w_dot)}
                                 for t in c.terms]} for c in sweep.curvature]
-        rows = [{"name": f"w{second.node + 1}", "w_bar": number(row.value), "w_bar_dot": number(second.value),
+        rows = [{"name": f"w{second.node + 1}", "w_bar": write(row.value), "w_bar_dot": write(second.value),
                  "equation": " ".join(second_terms(adjoint, second, notation=UNICODE)),
                  "structurally_zero": second.zero}
                 for row, second in zip(adjoint.passes[0].rows, sweep.rows)]

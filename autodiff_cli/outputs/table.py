@@ -555,7 +555,8 @@ def symbolic_tables(report: SymbolicReport, unicode: bool, plain: bool = False, 
     """Rich renderables: (the trace, then) a heading and J as formulas (outputs as rows, inputs as
     columns; laid out to fit by ``layout_jacobian``)."""
     if report.order == 2:
-        return symbolic_second_tables(report, unicode, plain)
+        return (symbolic_second_trace_tables(report, unicode, plain) if with_trace else []) + \
+            symbolic_second_tables(report, unicode, plain)
 
     from rich.text import Text
 
@@ -824,4 +825,60 @@ def symbolic_second_tables(report: SymbolicReport, unicode: bool, plain: bool = 
         for a, name in enumerate(graph.inputs):
             table.add_row(Text(f"{d}/{d}{name}"), Text(fmt(g[a])), *(Text(fmt(c)) for c in H[a]))
         parts.append(table)
+    return parts
+
+
+def symbolic_second_trace_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
+    """The second-order sweep in formulas: per direction the tangents and the ċ of each edge,
+    then per output (or seed) w̄ and w̄̇ with their rules, every value in the inputs."""
+    from rich.text import Text
+
+    from .. import symbolic
+    from .notation import curvature_terms, second_marks, second_terms
+
+    passes = symbolic.trace_second(report)
+    graph = report.graph
+    nt = notation_for(graph, unicode)
+    fmt = functools.partial(report.formula, paper=unicode)
+    parts: list[Any] = [Text(nt.math(f"second-order sweep (forward-over-reverse), in the inputs: "
+                                     f"{len(passes)} pass{'es' if len(passes) != 1 else ''}"), style="bold")]
+    shown: set[Any] = set()
+    for q, sweep in enumerate(passes):
+        direction = "v" if sweep.b is None else f"e{sweep.b + 1}"
+        if sweep.b not in shown:
+            shown.add(sweep.b)
+            tangents = _new_table(plain)
+            for header in ("tangent", rule_heading("forward", nt), "in the inputs"):
+                tangents.add_column(header, overflow="fold")
+            for row in sweep.tangent.passes[0].rows:
+                tangents.add_row(Text(nt.derivative("forward", row.node)),
+                                 Text(" ".join(equation_terms(sweep.tangent, row, nt))),
+                                 Text(fmt(row.value), style="dim" if row.zero else ""))
+            parts += [Text(""), Text(nt.math(f"tangents along ẋ = {direction}"), style="bold"), tangents]
+            if sweep.curvature:
+                curv = _new_table(plain)
+                for header in ("edge", nt.math("ċ: Σ ∂c/∂wq·ẇq"), "in the inputs"):
+                    curv.add_column(header, overflow="fold")
+                for c in sweep.curvature:
+                    curv.add_row(Text(nt.math(nt.c_dot(c.i, c.j))), Text(" ".join(curvature_terms(c, notation=nt))),
+                                 Text(fmt(c.value), style="dim" if c.zero else ""))
+                parts.append(curv)
+        weights = "the seed ȳ" if sweep.k is None else f"ȳ = e{sweep.k + 1}"
+        parts += [Text(""), Text(nt.math(f"pass {q + 1} of {len(passes)}: w̄ from {weights}, w̄̇ along ẋ = {direction}"),
+                                 style="bold")]
+        table = _new_table(plain)
+        for header in ("adjoint", rule_heading("reverse", nt), "in the inputs", nt.math("w̄̇"),
+                       nt.math("rule: Σ w̄̇i·∂wi/∂wj + w̄i·ċij"), "in the inputs", "entry"):
+            table.add_column(header, overflow="fold")
+        adjoint = sweep.adjoint
+        for row, second in zip(adjoint.passes[0].rows, sweep.rows):
+            marks = second_marks(adjoint, second.node, sweep.b, sweep.k, nt)
+            table.add_row(Text(nt.derivative("reverse", row.node)), Text(" ".join(equation_terms(adjoint, row, nt))),
+                          Text(fmt(row.value), style="dim" if row.zero else ""),
+                          Text(nt.bar_dot(second.node), style="bold" if marks else ""),
+                          Text(" ".join(second_terms(adjoint, second, notation=nt))),
+                          Text(fmt(second.value), style="bold" if marks else "dim" if second.zero else ""),
+                          Text(nt.math(", ".join(marks)), style="bold"))
+        parts.append(table)
+    parts.append(Text(""))
     return parts

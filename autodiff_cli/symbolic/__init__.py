@@ -646,3 +646,61 @@ def trace(report: SymbolicReport) -> Any:
                             report.seed is None, zero=sp.Integer(0))
 
 
+
+
+def trace_second(report: SymbolicReport) -> list[Any]:
+    """The second-order sweep of ``report`` in formulas: ``trace.SecondPassTrace`` per pass,
+    built by the same functions as for numbers, every value simplified in the inputs."""
+    from .. import trace as tracing
+    from ..core import second
+
+    sp = sympy_module()
+    graph, zero = report.graph, sp.Integer(0)
+    w, edges = linearize(graph)
+    curvature = []
+    for i, _, k, _ in edges:
+        op = graph.tape[i - graph.n]
+        u = [constant(graph, a) if isinstance(a, Const) else w[a] for a in op.args]
+        pairs = []
+        for q, a in enumerate(op.args):
+            if not isinstance(a, Const):
+                expr, slots = _second_rule(op.prim, k, q)
+                S = expr.xreplace(dict(zip(slots, (w[i], *u))))
+                if S != 0:
+                    pairs.append((a, S))
+        curvature.append(tuple(pairs))
+    expansion = second.Expansion(w, edges, curvature)
+    tidy = lambda v: None if v is None else real(simplify(v, report.budget))
+    value = lambda v: zero if v is None else v
+    cs = [c for *_, c in edges]
+    n, m = graph.n, graph.m
+    directions: list[tuple[int | None, list[float]]] = (
+        [(b, [float(b == j) for j in range(n)]) for b in range(n)] if report.direction is None
+        else [(None, list(report.direction))])
+    weights: list[tuple[int | None, list[float]]] = (
+        [(k, [float(k == q) for q in range(m)]) for k in range(m)] if report.seed is None
+        else [(None, list(report.seed))])
+    found = []
+    for b, direction in directions:
+        w_dot = [tidy(v) for v in ad.forward_pass(edges, len(w), {j: number(v) for j, v in enumerate(direction) if v})]
+        c_dot = [tidy(v) for v in second.curvature_tangents(expansion, w_dot)]
+        tangent = tracing.assemble(graph, "forward", (), tuple(w), edges, cs, [tuple(direction)], [w_dot], b is not None,
+                                   zero=zero)
+        curv = tuple(tracing.Curvature(i, j, kk, tuple(tracing.CurvatureTerm(q, S, value(w_dot[q])) for q, S in pairs),
+                                       value(c_dot[e]), c_dot[e] is None)
+                     for e, ((i, j, kk, _), pairs) in enumerate(zip(edges, curvature)) if pairs)
+        for kw, weight in weights:
+            seeds = {q: number(v) for q, v in enumerate(weight) if v}
+            w_bar = [tidy(v) for v in ad.reverse_pass(edges, len(w), ad.output_adjoints(graph, seeds))]
+            w_bar_dot = [tidy(v) for v in second.reverse_tangent_pass(edges, c_dot, w_bar, len(w))]
+            adjoint = tracing.assemble(graph, "reverse", (), tuple(w), edges, cs, [tuple(weight)], [w_bar],
+                                       kw is not None, zero=zero)
+            by_argument: dict[int, list[Any]] = {}
+            for e, (i, j, kk, c) in enumerate(edges):
+                if w_bar[i] is not None:
+                    by_argument.setdefault(j, []).append(tracing.SecondTerm(i, kk, c, value(w_bar_dot[i]), value(w_bar[i]),
+                                                                            value(c_dot[e]), c_dot[e] is not None))
+            rows = tuple(tracing.SecondRow(j, tuple(by_argument.get(j, ())), value(w_bar_dot[j]), w_bar_dot[j] is None)
+                         for j in reversed(range(len(graph))))
+            found.append(tracing.SecondPassTrace(b, kw, tangent, adjoint, curv, rows))
+    return found
