@@ -684,7 +684,9 @@ def hessian_tables(report: Report, p: int, digits: int, unicode: bool, plain: bo
 
     parts: list[Any] = [Text(spell(f"at {point_text(graph, report.points[p])}   ({passes_of(report)})"), style="bold")]
     seed = report.seed
-    what = [spell(_label(graph, k)) for k in range(graph.m)] if seed is None else \
+    legend = [k for k in range(graph.m) if len(graph.labels[k]) > 40]       # long formulas: named, then spelled out
+    what = [spell(f"{letters(graph)[1]}{k + 1}" if k in legend else _label(graph, k)) for k in range(graph.m)] \
+        if seed is None else \
         ["ȳ·y = " + " + ".join(f"{format_number(float(v), digits)}·y{k + 1}" for k, v in enumerate(seed) if v)
          if unicode else "ybar.y"]
     if report.kind == "hvp":
@@ -693,7 +695,7 @@ def hessian_tables(report: Report, p: int, digits: int, unicode: bool, plain: bo
         table.add_column("output")
         table.add_column("value", justify="right")
         for name in graph.inputs:
-            table.add_column(spell(f"(H·v) {name}"), justify="right", style="bold")
+            table.add_column(spell(f"(H·v) {name}"), justify="right", style="bold", overflow="fold")
         rows = [report.derivatives[p]] if seed is not None else list(report.derivatives[p])
         values = [float(np.dot(seed, report.values[p]))] if seed is not None else list(report.values[p])
         for label, value, row in zip(what, values, rows):
@@ -708,13 +710,14 @@ def hessian_tables(report: Report, p: int, digits: int, unicode: bool, plain: bo
     for k, label in enumerate(what):
         table = new_table(plain)
         table.add_column(label)
-        table.add_column("gradient", justify="right", style="bold")
+        table.add_column("gradient", justify="right", style="bold", overflow="fold")   # narrow: fold, never cut
         for name in graph.inputs:
-            table.add_column(f"{d}/{d}{name}", justify="right")
+            table.add_column(f"{d}/{d}{name}", justify="right", overflow="fold")
         for a, name in enumerate(graph.inputs):
             table.add_row(Text(f"{d}/{d}{name}"), fmt(G[k][a]),
                           *(fmt(H[k][a][b]) if pattern[k][a][b] else Text(zero, style="dim") for b in range(graph.n)))
         parts.append(table)
+    parts += [Text(f"{letters(graph)[1]}{k + 1} = {graph.labels[k]}") for k in legend if seed is None]
     return parts
 
 
