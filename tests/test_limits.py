@@ -316,10 +316,10 @@ def test_a_seed_is_the_way_out_where_the_pattern_is_not_written(tmp_path):
     ],
 )
 def test_size_bounds_at_the_boundary(text, args, code, monkeypatch, tmp_path):
-    from autodiff_cli import cli
+    from autodiff_cli import limits
 
-    monkeypatch.setattr(cli, "SHOWN", 6)
-    monkeypatch.setattr(cli, "WRITTEN", 12)
+    monkeypatch.setattr(limits, "SHOWN", 6)
+    monkeypatch.setattr(limits, "WRITTEN", 12)
     result = run(text, *[a.format(tmp=tmp_path) for a in args])
     assert result.exit_code == code, result.stderr
     assert ("more than the" in result.stderr) == (code == 2)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from autodiff_cli import cli
+from autodiff_cli import limits
 from autodiff_cli.cli import main
 
 
@@ -137,8 +137,8 @@ SIZE_CASES = [pytest.param(fmt, *context, id=f"{fmt}-{name}") for fmt in ["table
 @pytest.mark.parametrize(("m", "n"), [(30, 40), (40, 30), (1, 90), (90, 1), (12, 12), (60, 60)])
 @pytest.mark.parametrize(("fmt", "trace", "N", "at", "file"), SIZE_CASES)
 def test_every_way_out_of_a_size_refusal_passes_the_bound(monkeypatch, tmp_path, m, n, fmt, trace, N, at, file):
-    monkeypatch.setattr(cli, "WRITTEN", 1000)
-    monkeypatch.setattr(cli, "SHOWN", 200)
+    monkeypatch.setattr(limits, "WRITTEN", 1000)
+    monkeypatch.setattr(limits, "SHOWN", 200)
     result = run(*_command(m, n, fmt, trace, N, at, file, tmp_path))
     if not _refused(result):
         return
