@@ -427,6 +427,7 @@ def check_hessian(graph: Graph, points: Any, H: np.ndarray) -> HessianCheck:
     h = STEP * np.maximum(1.0, np.abs(X))
     D1 = np.empty_like(H)
     D2 = np.empty_like(H)
+    noise = np.zeros_like(H)                 # rounding of the difference quotients: ε·|∇y|/h
     with np.errstate(all="ignore"):
         for b in range(n):
             steps = []
@@ -436,9 +437,10 @@ def check_hessian(graph: Graph, points: Any, H: np.ndarray) -> HessianCheck:
                 steps.append(ad.differentiate(graph, P, "reverse")[1])        # (N, m, n)
             D1[..., b] = (steps[0] - steps[1]) / (2 * h[:, b, None, None])
             D2[..., b] = (steps[2] - steps[3]) / (4 * h[:, b, None, None])
+            noise[..., b] = 4 * EPS * np.max(np.abs(np.stack(steps)), axis=0) / h[:, b, None, None]
         error = np.abs(H - D1)
         scale = np.maximum(np.abs(H), np.abs(D1))
-        tolerance = RTOL * scale + ATOL * np.maximum(1.0, np.abs(H).max(axis=(-1, -2), keepdims=True))
+        tolerance = RTOL * scale + ATOL + noise
         settled = np.abs(D1 - D2) <= 4 * tolerance + 1e-6 * np.abs(D1)      # Richardson: h and 2h agree
         asymmetry = np.abs(H - np.swapaxes(H, -1, -2))
         size = len(graph) + sum(len(op.args) for op in graph.tape)

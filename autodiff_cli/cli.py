@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -198,6 +199,8 @@ class Command(click.Command):
             if word.startswith("--") and option in lists and "=" in word:
                 listed = (option, word.split("=", 1)[1])
             short = word.startswith("-") and len(word) > 2 and not word.startswith("--") and word[:2] in valued
+            if not short and FLAG.fullmatch(word) and option not in flags and not ctx.resilient_parsing:
+                raise _unknown_flag(word, ctx)             # -V, -v, -help: a mistyped option, not the expression
             if short and option not in valued and _formula(word):
                 formula = word                             # -omega^2*x: the expression, not -o mega^2*x
                 moved.append(word)
@@ -242,6 +245,11 @@ class Command(click.Command):
         if rest and not ctx.resilient_parsing:
             raise click.UsageError(_stray(ctx.params.get("expression"), rest, follows,
                                           valued | flags if dashed else set()), ctx)
+        if (ctx.params.get("expression") == "help" and not dashed and not ctx.params.get("points")
+                and ctx.params.get("points_file") is None and not ctx.resilient_parsing):
+            raise click.UsageError("'help' alone is read as an expression in a variable named help; for the options "
+                                   "and examples, run adjac --help (to differentiate help itself, give a point, "
+                                   "adjac help --at 1, or put it after --: adjac -- help)", ctx)
         return rest
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
@@ -270,28 +278,44 @@ class Command(click.Command):
         """The command inside the one boundary where errors become messages and statuses.
 
         An ``AdjacError`` is something the user can fix: a usage error (exit 2) blaming its
-        option, or the whole command line.  MemoryError is a message too (exit 2: no complete
+        option, or the whole command line.  These come after the command line parsed (a bad
+        expression or point, a size refusal, a conflict), so they are raised without the
+        context: the message with its caret and hint, not click's two-line "Usage: ... Try
+        'adjac --help'" banner, which stays for the mistakes click finds while parsing.  MemoryError is a message too (exit 2: no complete
         result; the fix is a smaller input), made after the except block, once the traceback,
         and with it the arrays of the failed run, has been let go.  Anything else is a bug,
         and shows as one.
         """
         try:
             return super().invoke(ctx)
-        except UsageError as err:
+        except UsageError as err:            # no context: no "Usage: ... Try 'adjac --help'" banner (see above)
             if err.option is None:
-                raise click.UsageError(err.message, ctx) from None
-            raise click.BadParameter(err.message, ctx, param_hint=f"'{err.option}'") from None
+                raise click.UsageError(err.message) from None
+            raise click.BadParameter(err.message, param_hint=f"'{err.option}'") from None
         except PointsError as err:
-            raise click.BadParameter(str(err), ctx, param_hint="'--points'") from None
+            raise click.BadParameter(str(err), param_hint="'--points'") from None
         except (SymbolicUnavailable, RenderError) as err:
-            raise Unavailable(str(err)) if isinstance(err, SymbolicUnavailable) else click.UsageError(str(err), ctx) from None
+            raise Unavailable(str(err)) if isinstance(err, SymbolicUnavailable) else click.UsageError(str(err)) from None
         except AdjacError as err:
-            raise click.UsageError(str(err), ctx) from None
+            raise click.UsageError(str(err)) from None
         except MemoryError:
             pass
         raise OutOfMemory("out of memory: the input needs more memory than this machine has (README: Limits); "
                           "give fewer outputs or inputs, --seed for one product J·v or vᵀ·J, or fewer points "
                           "at a time; any output already written is incomplete")
+
+
+FLAG = re.compile(r"-[A-Za-z_][A-Za-z0-9_]*")         # a word that looks like a short option: -V, -help
+
+
+def _unknown_flag(word: str, ctx: click.Context) -> click.NoSuchOption:
+    """-V is no option of adjac: say so (with the long options it may stand for) and how to write an
+    expression that starts with a minus."""
+    longs = sorted({opt for param in ctx.command.get_params(ctx) for opt in param.opts + param.secondary_opts
+                    if opt.startswith("--") and opt[2:].lower().startswith(word[1:].lower())})
+    mean = f" (did you mean {' or '.join(longs)}?)" if longs else ""
+    return click.NoSuchOption(word, f"No such option: {word}{mean}; an expression that starts with a minus goes "
+                                    f"after --: adjac [OPTIONS] -- {_shell(word)}", ctx=ctx)
 
 
 def _formula(word: str) -> bool:
@@ -432,8 +456,11 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
      "--check verifies whole Hessians: use --hessian, not --hvp"),
     (lambda o: o["verify"] and o["symbolic"],
      "--check compares numbers at points, not formulas; leave out --symbolic and give the point with --at"),
-    (lambda o: o["symbolic"] and bool(o["points"]),
-     "--symbolic gives formulas in the inputs and --at gives numbers: use one of them"),
+    (lambda o: o["symbolic"] and bool(o["points"]) and (o["fmt"] != "table" or o["latex_standalone"]),
+     "--symbolic with --at shows the formulas beside their values as a table: leave out --format {fmt}, "
+     "or leave out --symbolic for numbers"),
+    (lambda o: o["symbolic"] and bool(o["points"]) and (o["hessian"] or o["hvp"] is not None),
+     "--symbolic with --at shows first derivatives beside their values: leave out --symbolic, or --at for formulas"),
 ]
 
 
@@ -463,6 +490,9 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
                    "auto: wide if it fits the terminal, else transposed when m < n, else blocks.")
 @click.option("--trace", is_flag=True,
               help="Also show the sweeps pass by pass, as in lecture notes (table, json, jsonl and latex).")
+@click.option("--numbering", type=click.Choice(["depth", "appearance"]), default="depth", show_default=True,
+              help="How --trace numbers the Wengert variables after the inputs: by depth (distance from the inputs) "
+                   "or in order of appearance in the expression.")
 @click.option("--graph", "graph_dot", is_flag=True,
               help="Print the computational graph as Graphviz DOT instead of the results "
                    "(with --mode forward|reverse: tangents or adjoints on the nodes).")
@@ -479,12 +509,18 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
               help="Hessian-vector products H·v for every output (with --seed ȳ: (Σ ȳk·Hk)·v), one pass each.")
 @click.option("--check", "verify", is_flag=True,
               help="Also compute J by the other mode and by central differences; exit 1 if they disagree.")
+@click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour and bold: auto (in a terminal, unless NO_COLOR is set; FORCE_COLOR forces them), "
+                   "always or never.  Tables keep their boxes in a terminal either way.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No warnings or notes on standard error (errors still show); the exit status is unchanged.")
 @click.version_option(__version__, "--version", prog_name="adjac")
 def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
          seed: tuple[float, ...] | None, points_file: str | None, fmt: str, output: str | None,
-         digits: int | None, ascii_only: bool, layout: str, trace: bool, graph_dot: bool, graph_out: str | None,
+         digits: int | None, ascii_only: bool, layout: str, trace: bool, numbering: str, graph_dot: bool,
+         graph_out: str | None,
          latex_standalone: bool, symbolic: bool, hessian: bool, hvp: tuple[float, ...] | None,
-         verify: bool) -> None:
+         verify: bool, color: str = "auto", quiet: bool = False) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -504,13 +540,16 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         if conflict(given):
             raise UsageError(message.format(**given))
     fmt = "latex" if latex_standalone else fmt
+    for name, what in ((expression, "the expression"), (points_file, "the points, one per line,")):
+        if name == "-" and _tty(sys.stdin):
+            _note(f"adjac: waiting for {what} on standard input; type it, then press Ctrl-D on a new line to end it")
     text = sys.stdin.read(limits.TEXT + 1) if expression == "-" else expression
     if len(text) > limits.TEXT:                    # adjac - < /dev/zero would read without end
         raise UsageError(f"standard input holds more than {limits.TEXT:,} characters of expression (README: Limits)",
                          option="EXPRESSION")
     text = text.removeprefix("\ufeff")      # a BOM from Notepad, Excel
     try:
-        graph = parse(text, order)
+        graph = parse(text, order, numbering=numbering)
     except ParseError as err:
         raise UsageError(str(err), option="--vars" if err.text != text else "EXPRESSION") from None
     _outputs(output, graph_out, points_file, expression)
@@ -534,13 +573,14 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         _second_usage(graph, seed, hvp)
     chosen = "reverse" if second else choose_mode(graph, _mode(graph, mode, seed))   # the mode, resolved once
     unicode = not ascii_only and "utf" in (getattr(out, "encoding", "") or "").lower()
-    style = Style(digits, unicode, plain=not styled(out), trace=trace, check=verify, standalone=latex_standalone,
-                  layout=layout)
+    boxes, colour = styled(out, color)
+    style = Style(digits, unicode, plain=not boxes, trace=trace, check=verify, standalone=latex_standalone,
+                  layout=layout, color=colour)
     if fmt == "csv" and not graph_dot:                 # tables say it in their first line
         from .outputs.notation import renamed
 
         if renamed(graph):
-            click.echo(f"adjac: note: in the columns, {renamed(graph)}", err=True)
+            _note(f"adjac: note: in the columns, {renamed(graph)}")
     if formulas:
         if second:
             limits.check_second_size(graph, 1, seed, hvp, "table")          # formulas: the bound of what is shown
@@ -550,11 +590,12 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
             _picture(graph, None, None, None, digits, unicode, ascii_only, graph_dot, graph_out, picture, out)
         if graph_dot:
             return
-        not_finite = _formulas(graph, chosen, seed, fmt, out, style, second, hvp)
+        at = [resolve(graph, spec) for spec in points] if symbolic else []    # --symbolic --at: beside the values
+        not_finite = _formulas(graph, chosen, seed, fmt, out, style, second, hvp, at)
         if not symbolic:
             example = ",".join(str(k + 1) for k in range(graph.n))
-            click.echo(f"adjac: no point given, so formulas; add --at {example} (values for {', '.join(graph.inputs)}) "
-                       "for numbers", err=True)
+            _note(f"adjac: no point given, so formulas; add --at {example} (values for {', '.join(graph.inputs)}) "
+                       "for numbers")
         sys.exit(ExitStatus.NOT_FINITE if not_finite else ExitStatus.OK)
     progress = None
     source: Any
@@ -567,7 +608,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
                         stdin=sys.stdin.buffer if points_file == "-" else None)
         from .outputs.table import ProgressBar
 
-        progress = ProgressBar(source, enabled=sys.stderr.isatty())
+        progress = ProgressBar(source, enabled=sys.stderr.isatty() and not quiet)
     else:
         X = np.array([resolve(graph, spec) for spec in points] or [[]], dtype=float)   # a constant function needs no point
         if second:
@@ -593,13 +634,26 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         if progress is not None:
             progress.close()
     for problem in summary.problems:
-        click.echo(f"adjac: warning: {problem.message}", err=True)
+        _note(f"adjac: warning: {problem.message}")
     if summary.unexplained:
-        click.echo(f"adjac: warning: {summary.unexplained} more points have non-finite results", err=True)
+        _note(f"adjac: warning: {summary.unexplained} more points have non-finite results")
     if summary.failed:
-        click.echo("adjac: check failed: the Jacobians disagree (see above)", err=True)
+        click.echo("adjac: check failed: the " + ("Hessians" if second else "Jacobians") + " disagree (see above)", err=True)
     if summary.bad_points or summary.failed:
         sys.exit(ExitStatus.NOT_FINITE)
+
+
+def _tty(stream: Any) -> bool:
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        return bool(stream.isatty())
+    return False
+
+
+def _note(text: str) -> None:
+    """A warning or a note on standard error, unless --quiet (errors are not notes: they always show)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not ctx.params.get("quiet"):
+        click.echo(text, err=True)
 
 
 def _sink(fmt: str, out: Any, graph: Graph, mode: Mode, seed: Any, style: Style, output: str | None) -> Sink:
@@ -614,22 +668,24 @@ def _sink(fmt: str, out: Any, graph: Graph, mode: Mode, seed: Any, style: Style,
 
 
 def _formulas(graph: Graph, mode: Mode, seed: Sequence[float] | None, fmt: str, out: Any, style: Style,
-              second: bool = False, hvp: Sequence[float] | None = None) -> bool:
-    """No point (or --symbolic): the same sweeps over symbols; formulas out.  True if some are not finite."""
+              second: bool = False, hvp: Sequence[float] | None = None, at: Sequence[Sequence[float]] = ()) -> bool:
+    """No point (or --symbolic): the same sweeps over symbols; formulas out (beside their values at the
+    points ``at``, for --symbolic --at).  True if some are not finite."""
     from . import symbolic
 
     try:
         report = symbolic.compute_second(graph, seed, hvp) if second else symbolic.compute(graph, mode, seed)
-        open_sink(fmt, out, graph, mode, seed, style).write_formulas(report)
+        sink = open_sink(fmt, out, graph, mode, seed, style)
+        sink.write_formulas(report, at) if at else sink.write_formulas(report)  # type: ignore[call-arg]
     except RecursionError:                      # SymPy walks its expressions recursively
         raise UsageError("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
     for _, _, message in report.problems:
-        click.echo(f"adjac: warning: {message}", err=True)
+        _note(f"adjac: warning: {message}")
     if report.budget.skipped:
         skipped = report.budget.skipped
-        click.echo(f"adjac: note: simplifying took too long (over {symbolic.FORMULA_SECONDS:g} s for a formula or "
+        _note(f"adjac: note: simplifying took too long (over {symbolic.FORMULA_SECONDS:g} s for a formula or "
                    f"{report.budget.seconds:g} s in all), so {skipped} formula{'s are' if skipped > 1 else ' is'} "
-                   "shown as the sweeps made them: correct, not simplified", err=True)
+                   "shown as the sweeps made them: correct, not simplified")
     return bool(report.problems)
 
 
@@ -665,6 +721,8 @@ def _outputs(output: str | None, graph_out: str | None, points_file: str | None,
 def _second_usage(graph: Graph, seed: Sequence[float] | None, hvp: Sequence[float] | None) -> None:
     """--hessian and --hvp: the seed weighs the outputs (m entries), v is a direction (n entries)."""
     n, m = graph.n, graph.m
+    if not n:
+        raise UsageError("the function has no inputs, so it has no second derivatives: leave out --hessian and --hvp")
     if seed is not None and len(seed) != m:
         raise UsageError(f"with --hessian or --hvp the seed ȳ weighs the outputs: it needs {_count(m, 'entry', 'entries')}, "
                          f"one per output, not {len(seed)}", option="--seed")
@@ -735,7 +793,7 @@ def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, un
     from .outputs import dot
 
     if X is not None and len(X) > 1:
-        click.echo(f"adjac: note: the graph shows the first of {len(X)} points; give one --at for another", err=True)
+        _note(f"adjac: note: the graph shows the first of {len(X)} points; give one --at for another")
     x = None if X is None else X[0]
     if graph_dot:
         out.write(dot.to_dot(graph, x, mode, seeds, digits or 6, unicode))
@@ -748,12 +806,12 @@ def _picture(graph: Graph, X: Any, mode: Any, seeds: Any, digits: int | None, un
             target.text().write(text)
         else:
             if len(graph) >= dot.SLOW:
-                click.echo(f"adjac: note: drawing {len(graph):,} nodes with Graphviz may take a while (it stops after "
-                           f"{dot.TIMEOUT:g} s); --graph-out FILE.dot writes the DOT text at once", err=True)
+                _note(f"adjac: note: drawing {len(graph):,} nodes with Graphviz may take a while (it stops after "
+                           f"{dot.TIMEOUT:g} s); --graph-out FILE.dot writes the DOT text at once")
             dot.render(text, target.path_for_writer, fmt, name=graph_out)
     except OSError as err:
         raise UsageError(f"cannot write {graph_out!r}: {err.strerror}", option="--graph-out") from None
-    click.echo(f"adjac: drew the graph into {graph_out}", err=True)
+    _note(f"adjac: drew the graph into {graph_out}")
 
 
 class Unavailable(click.ClickException):

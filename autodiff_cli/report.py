@@ -116,8 +116,24 @@ def compute_second(graph: Graph, points: Any, seed: Any = None, direction: Any =
         report.jacobian = G
     else:
         report.product = G
-    flagged = ad.nonfinite_points(ad.evaluate(graph, X), list(range(len(graph))), len(X))
-    return _check(report, problems, flagged)
+    w = ad.evaluate(graph, X)
+    flagged = ad.nonfinite_points(w, list(range(len(graph))), len(X))
+    report = _check(report, problems, flagged, ad.underflow_points(graph, w, len(X))[0])
+    report.problems = [_second_order_cause(report, problem) for problem in report.problems]
+    return report
+
+
+def _second_order_cause(report: Report, problem: Problem) -> Problem:
+    """A second derivative that is not finite where every value and first partial is: say
+    what can cause it (a second partial, a product along a chain, a large seed or v)."""
+    if problem.node is not None or problem.kind != "derivative":
+        return problem
+    sizes = [f"max |{name}| = {format_number(float(np.max(np.abs(v))), 3)}" for name, v in
+             (("ȳ", report.seed), ("v", report.direction)) if v is not None and np.size(v)]
+    here = point_text(report.graph, report.points[problem.point])
+    return problem._replace(message=f"a second derivative is not finite at {here}: every value and first partial is "
+                                    "finite, so a second partial, or a product of partials along a chain, is not"
+                                    + (f" ({', '.join(sizes)}: a large seed or v scales the result)" if sizes else ""))
 
 
 def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, problems: int = 10,
@@ -264,7 +280,8 @@ def _agree(report: Report, flagged: np.ndarray) -> None:
     - Where every value is finite (nothing overflowed or was undefined on the way), a
       non-finite entry can only be a product of finite partials that overflowed in this
       mode's order (1e200·1e200·1e-200 from the left); the other order's finite product is
-      the derivative, and both modes print it.
+      the derivative, and both modes print it.  Likewise an entry that underflows in one
+      order only (1e-200·1e-200·1e300): the larger one, in both modes.
     - Where something is not finite, an entry is a number only if both modes make it one
       (a computed 0 of one mode against the other's overflow is no derivative): else nan,
       or the inf both agree on.  The point stays flagged.
@@ -273,7 +290,10 @@ def _agree(report: Report, flagged: np.ndarray) -> None:
     assert J is not None
     N = len(report.points)
     dirty = flagged | ~np.isfinite(report.values).all(axis=1)            # something not finite on the way
-    suspects = np.flatnonzero(~np.isfinite(J).reshape(N, -1).all(axis=1) | dirty)
+    pattern = np.asarray(report.graph.sparsity(), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        tiny = ((np.abs(J) < ad.TINY) & pattern).reshape(N, -1).any(axis=1)    # 0 or subnormal, not structural
+    suspects = np.flatnonzero(~np.isfinite(J).reshape(N, -1).all(axis=1) | dirty | tiny)
     if not suspects.size:
         return
     other: ad.Mode = "reverse" if report.mode == "forward" else "forward"
@@ -284,6 +304,9 @@ def _agree(report: Report, flagged: np.ndarray) -> None:
     same = (mine == theirs) | both
     rescued = np.where(np.isfinite(mine) | ~np.isfinite(theirs), mine, theirs)
     rescued = np.where(np.isfinite(rescued) | (mine == theirs), rescued, np.nan)
+    with np.errstate(invalid="ignore"):          # a product that underflows in one order only: the other's, in both
+        small = both & (np.minimum(np.abs(mine), np.abs(theirs)) < ad.TINY)
+        rescued = np.where(small & (np.abs(theirs) > np.abs(mine)), theirs, rescued)
     undefined = np.where(same, mine, np.nan)
     J[suspects] = np.where(clean[:, None, None], rescued, undefined)
 

@@ -213,6 +213,7 @@ def build_second(report: Report, p: int) -> list[SecondPassTrace]:
         w_dot, c_dot = second.tangents(expansion, direction)
         tangent = assemble(graph, "forward", point, w, edges, cs, [tuple(map(float, direction))],
                            [[None if v is None else _at(v, 0) for v in w_dot]], b is not None)
+        tangent = Trace(graph, "forward", point, w, (tangent.passes[0]._replace(q=b or 0),))   # column b of J
         curvature = tuple(
             Curvature(i, j, k, tuple(CurvatureTerm(q, _at(s, 0), value(w_dot[q])) for q, s in pairs),
                       value(c_dot[e]), c_dot[e] is None)

@@ -180,7 +180,7 @@ def test_the_trace_of_the_baydin_example_shows_the_second_order_sweep():
     assert nfc("ċ3,1 | ∂c3,1/∂w1·ẇ1") in out and "| (-0.25)·1     | -0.25 |" in out    # ∂(1/w1)/∂w1 = −1/4 at 2
     rows = {line.split("|")[5].strip(): line for line in out.split("\n") if line.count("|") > 9}
     first, second = rows[nfc("w̄̇1")], rows[nfc("w̄̇2")]
-    assert nfc("w̄̇3·1/w1 + w̄3·ċ3,1 + w̄̇4·w2") in first and "| -0.25 | (H1·v)1" in first    # H11 = −1/x1²
+    assert nfc("w̄̇3·(1/w1) + w̄3·ċ3,1 + w̄̇4·w2") in first and "| -0.25 | (H1·v)1" in first    # H11 = −1/x1²
     assert nfc("w̄̇4·w1 + w̄4·ċ4,2") in second and "|     1 | (H1·v)2" in second              # H21 = 1
     doc = json.loads(run(BAYDIN, "--at", "2,5", "--hvp", "1,0", "--trace", "--format", "json").stdout)
     (sweep,) = doc["results"][0]["trace"]["passes"]

@@ -171,10 +171,11 @@ def every_primitive_in_math():
 
 
 def test_no_point_gives_the_wengert_list():
-    result = run(WORKED, "--format", "latex")
+    result = run(WORKED, "--format", "latex", "--trace")
     assert result.exit_code == 0
     tex = result.stdout
     assert "tabular" in check_structure(tex)
+    assert "tabular" not in run(WORKED, "--format", "latex").stdout          # the sweeps only with --trace
     rows = re.findall(r"^\$w_\{(\d+)\}\$ & \$(.*?)\$", tex, re.M)
     assert [int(i) for i, _ in rows] == list(range(1, 8))
     assert dict(rows)["4"] == "w_{1} \\cdot w_{2}" and dict(rows)["3"] == "\\sin (w_{1})"

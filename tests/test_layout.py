@@ -115,7 +115,8 @@ def symbolic_entries(expression: str) -> list[str]:
     graph = parse(expression)
     report = symbolic.compute(graph, "reverse" if graph.m < graph.n else "forward")
     assert report.jacobian is not None
-    return [report.formula(c, paper=True) for row in report.jacobian for c in row]
+    return [report.formula(c, paper=True) if nonzero else "·"                 # · marks a structural zero
+            for row, pattern in zip(report.jacobian, graph.sparsity()) for c, nonzero in zip(row, pattern)]
 
 
 @pytest.mark.parametrize("columns", [60, 80, 120])

@@ -243,9 +243,10 @@ def test_ascii_table():
     assert result.stderr == ""
 
 
-def test_symbolic_and_at_conflict():
-    result = run("x^2", "--symbolic", "--at", "1")
-    assert result.exit_code == 2 and "--at" in result.stderr
+def test_symbolic_with_at_is_a_table_only():
+    result = run("x^2", "--symbolic", "--at", "1", "--format", "json")     # the side-by-side view is a table
+    assert result.exit_code == 2 and "--at" in result.stderr and "table" in result.stderr
+    assert run("x^2", "--symbolic", "--at", "1", "--hessian").exit_code == 2
 
 
 def test_csv_needs_a_point():

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .primitives import PRIMITIVES
+from .primitives import CONSTANTS, PRIMITIVES
 
 
 class Const(NamedTuple):
@@ -48,6 +48,7 @@ class Graph:
     outputs: tuple[Arg, ...]      # y_k = w[outputs[k]]; may repeat, may be an input or a constant
     labels: tuple[str, ...]       # source text of each output
     text: str = field(default="", repr=False)  # the whole expression, for spans
+    numbering: str = field(default="depth", repr=False)  # how the tape is ordered: "depth" or "appearance"
 
     @property
     def n(self) -> int:
@@ -62,12 +63,19 @@ class Graph:
         return len(self.inputs) + len(self.tape)
 
     def name(self, arg: Arg) -> str:
-        """How an argument is written: ``w4`` (1-based) or the constant's value."""
+        """How an argument is written: ``w4`` (1-based), ``pi`` or ``e``, or the constant's value."""
         if isinstance(arg, Const):
             if arg.value == 0 and str(arg.value).startswith("-"):
                 return "(-0)"             # a signed zero: x/(-0) is -inf, x/0 is +inf
-            return format_number(arg.value, parenthesize=True)
+            return self.constant_name(arg.value) or format_number(arg.value, parenthesize=True)
         return f"w{arg + 1}"
+
+    def constant_name(self, value: float) -> str | None:
+        """``pi`` or ``e`` when value is that constant (as a double) and no input has the name."""
+        for name, v in CONSTANTS.items():
+            if value == v and name not in self.inputs:
+                return name
+        return None
 
     def definition(self, i: int) -> str:
         """The right-hand side of w_i on paper: ``x1`` for inputs, else ``w1·w2``."""

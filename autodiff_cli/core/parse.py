@@ -59,7 +59,10 @@ def natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def parse(text: str, inputs: Sequence[str] | None = None, *, fold: bool = True) -> Graph:
+NUMBERINGS = ("depth", "appearance")
+
+
+def parse(text: str, inputs: Sequence[str] | None = None, *, fold: bool = True, numbering: str = "depth") -> Graph:
     """Parse ``text`` into a Graph.
 
     ``inputs`` fixes the input order (like ``--vars``); names it lists need not be used.
@@ -67,7 +70,9 @@ def parse(text: str, inputs: Sequence[str] | None = None, *, fold: bool = True) 
     the names used.  Raises ParseError, with a column, for anything that is not valid.
     ``fold=False`` keeps operations on constants as nodes (the symbolic engine reads
     ``1/3`` and ``ln(2)`` exactly from them); every ``Const`` is then a literal or a
-    named constant, as written.
+    named constant, as written.  ``numbering`` orders the operations after the inputs:
+    ``depth`` (the default: by distance from the inputs, each level in order of
+    appearance) or ``appearance`` (as the text is read, innermost first, left to right).
     """
     from lark.exceptions import UnexpectedInput
 
@@ -83,7 +88,7 @@ def parse(text: str, inputs: Sequence[str] | None = None, *, fold: bool = True) 
         outputs = run.resume_parse()
     except UnexpectedInput as err:
         raise _explain(err, text) from None
-    return builder.finish(outputs)
+    return builder.finish(outputs, numbering)
 
 
 def _explain(err: UnexpectedInput, text: str) -> ParseError:
@@ -360,7 +365,10 @@ class _Builder:
 
     # Each method below builds one kind of term; ``span`` is its source text (start, end).
     def binary(self, prim: str, a: Value, b: Value, span: tuple[int, int]) -> Value:
-        """a op b, for op a binary primitive (add, sub, mul, div, pow)."""
+        """a op b, for op a binary primitive (add, sub, mul, div, pow); ``e^u`` (the
+        constant e as typed) is exp(u), which is more accurate and reads as typed."""
+        if prim == "pow" and isinstance(a[0], Const) and self.text[a[1] : a[2]].strip("() \t\n") == "e":
+            return self._apply("exp", (b,), span)
         return self._apply(prim, (a, b), span)
 
     def unary(self, prim: str, a: Value, span: tuple[int, int]) -> Value:
@@ -400,10 +408,15 @@ class _Builder:
         return self._apply(prim, args, span)
 
     # --- the finished list --------------------------------------------------------
-    def finish(self, results: list[Value]) -> Graph:
-        """Number inputs first (in input order), then operations stably sorted by depth."""
+    def finish(self, results: list[Value], numbering: str = "depth") -> Graph:
+        """Number inputs first (in input order), then operations stably sorted by depth, or in
+        the order they were read (``numbering="appearance"``: arguments always come first)."""
+        if numbering not in NUMBERINGS:
+            raise ValueError(f"numbering is one of {', '.join(NUMBERINGS)}, not {numbering!r}")
         names = self.declared if self.declared is not None else tuple(sorted(self.ids, key=natural_key))
-        ops = sorted((k for k, p in enumerate(self.prims) if p is not None), key=self.depth.__getitem__)
+        ops = [k for k, p in enumerate(self.prims) if p is not None]
+        if numbering == "depth":
+            ops.sort(key=self.depth.__getitem__)
         order = [self.ids[name] for name in names] + ops
         new = [0] * len(order)
         for index, old in enumerate(order):
@@ -415,7 +428,7 @@ class _Builder:
         tape = tuple(Op(self.prims[k], tuple(map(remap, self.operands[k])), self.spans[k]) for k in ops)  # type: ignore[arg-type]
         outputs = tuple(remap(v[0]) for v in results)
         labels = tuple(" ".join(self.text[v[1] : v[2]].split()) for v in results)
-        return Graph(tuple(names), tape, outputs, labels, self.text)
+        return Graph(tuple(names), tape, outputs, labels, self.text, numbering)
 
 
 def _not_a_function(b: _Builder, name: str, start: int) -> ParseError:

@@ -185,7 +185,9 @@ CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e)}
 # The one ASCII spelling of the notation every printer uses (tables, trace, DOT, --check).
 _ASCII = str.maketrans({"·": "*", "−": "-", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "ᵀ": "^T",
                         "∂": "d", "…": "...", "ε": "eps", "±": "+/-", "∇": "grad ", "Σ": "sum",
-                        "\u0307": "_dot", "\u0304": "_bar"})      # combining marks: ẇ4 → w_dot4, w̄4 → w_bar4
+                        "\u0307": "_dot", "\u0304": "_bar",
+                        "ẋ": "x_dot", "ẇ": "w_dot", "ċ": "c_dot", "ȳ": "y_bar"})
+# combining marks: ẇ4 → w_dot4, w̄4 → w_bar4; and the precomposed letters ẋ, ẇ, ċ, ȳ
 
 
 def ascii_math(text: str) -> str:

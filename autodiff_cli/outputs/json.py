@@ -6,6 +6,7 @@ Rows of J are outputs and columns are inputs: J[k][j] = ∂y_k/∂x_j.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from typing import IO, TYPE_CHECKING, Any
@@ -165,11 +166,26 @@ class JsonlSink(Sink):
 
 
 class JsonSink(Sink):
-    """One JSON document, streamed: the head, the results as they come, then the warnings."""
+    """One JSON document, streamed: the head, the results as they come, then the warnings.
+
+    Compact for programs; on a terminal, where a person reads it, indented (``indented``)
+    once the document is whole."""
 
     def __init__(self, out: IO[str], graph: Graph, mode: str, seed: Any, style: Style):
         self.out, self.first, self.trace, self.done = out, True, style.trace, False
         self.graph, self.mode, self.seed, self.started = graph, mode, seed, False
+        self.screen: IO[str] | None = None
+        isatty = getattr(out, "isatty", None)
+        if isatty is not None and isatty():
+            self.held = io.StringIO()
+            self.screen, self.out = out, self.held
+
+    def _show(self) -> None:
+        """On a terminal: the whole document, indented."""
+        if self.screen is not None:
+            document = json.JSONDecoder().decode(self.held.getvalue())     # our own JSON text: data, not code
+            self.screen.write(indented(document) + "\n")
+            self.screen, self.out = None, io.StringIO()
 
     def _start(self, report: Report | None = None) -> None:
         """The head, from the first report (or, with no points at all, from the options)."""
@@ -211,6 +227,7 @@ class JsonSink(Sink):
     def write_formulas(self, report: SymbolicReport) -> None:
         self.out.write(json.dumps(symbolic_document(report, self.trace)) + "\n")
         self.done = True
+        self._show()
 
     def close(self, summary: Summary | None) -> None:
         if self.done:
@@ -218,6 +235,19 @@ class JsonSink(Sink):
         self._start()
         warnings = warnings_list(summary) if summary is not None else []
         self.out.write('], "warnings": ' + json.dumps(warnings, allow_nan=False) + "}\n")
+        self._show()
+
+
+def indented(obj: Any, level: int = 0) -> str:
+    """JSON for reading: objects and lists of lists one item a line, two spaces a level; a list
+    of numbers or strings (a row of J, the variables) stays on one line."""
+    pad, inner = "  " * level, "  " * (level + 1)
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(key)}: {indented(value, level + 1)}" for key, value in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and any(isinstance(item, (dict, list)) for item in obj):
+        return "[\n" + ",\n".join(inner + indented(item, level + 1) for item in obj) + "\n" + pad + "]"
+    return json.dumps(obj)
 
 
 def result_lines(report: Report, offset: int, with_warnings: bool) -> list[str]:

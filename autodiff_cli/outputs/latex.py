@@ -246,6 +246,9 @@ class LatexNotation(Notation):
     def number(self, value: float, digits: int = 17) -> str:
         return number(value, digits)
 
+    def constant(self, name: str) -> str:
+        return r"\pi" if name == "pi" else name
+
     def template(self, text: str) -> str:
         return template(text)
 
@@ -355,6 +358,8 @@ def function_math(graph: Graph) -> list[str]:
             done.append((f"\\sqrt[3]{{{arg(args[0])[0]}}}", _ATOM))
         elif prim == "abs":
             done.append((f"\\left|{arg(args[0])[0]}\\right|", _ATOM))
+        elif prim == "exp" and not g.text[op.span[0] : op.span[1]].startswith("exp"):     # e^u, as typed
+            done.append((f"e^{{{arg(args[0])[0]}}}", _POWER))
         else:
             done.append((f"{_FUNCTION_TEX[prim]}\\left({arg(args[0])[0]}\\right)", _ATOM))
     return [arg(out)[0] for out in g.outputs]
@@ -573,7 +578,8 @@ def symbolic_latex(report: SymbolicReport, is_standalone: bool = False, with_tra
         assert report.jacobian is not None
         body = (f"{J} = {jacobian_frac(graph)} = "
                 f"{pmatrix([[symbolic.latex(c) for c in row] for row in report.jacobian])}")
-    parts = [function_block(graph), f"{head}\n\\[\n  {body}\n\\]", symbolic_trace_latex(report, with_trace)]
+    parts = [function_block(graph), f"{head}\n\\[\n  {body}\n\\]",
+             *([symbolic_trace_latex(report)] if with_trace else [])]          # the sweeps only with --trace
     return finish(graph, parts, is_standalone)
 
 

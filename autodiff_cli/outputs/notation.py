@@ -117,6 +117,10 @@ class Notation:
     def input(self, name: str) -> str:
         return name
 
+    def constant(self, name: str) -> str:
+        """A named constant: π and e (ASCII: pi and e)."""
+        return "π" if name == "pi" and self.unicode else name
+
     def number(self, value: float, digits: int = 17) -> str:
         return format_number(float(value), digits)
 
@@ -158,8 +162,15 @@ def _slots(graph: Graph, i: int, show: Any) -> dict[str, str]:
     return slots
 
 
-def _names(nt: Notation) -> Any:
-    return lambda a: nt.number(a.value) if isinstance(a, Const) else nt.variable(a)
+def _names(nt: Notation, graph: Graph) -> Any:
+    """Each argument by name: w4, π or e (a named constant), else the constant's number."""
+    def show(a: Any) -> str:
+        if not isinstance(a, Const):
+            return nt.variable(a)
+        name = graph.constant_name(a.value)
+        return nt.constant(name) if name else nt.number(a.value)
+
+    return show
 
 
 def _numbers(nt: Notation, w: tuple[float, ...], digits: int) -> Any:
@@ -172,14 +183,14 @@ def definition(graph: Graph, i: int, nt: Notation = UNICODE) -> str:
         return nt.input(graph.inputs[i])
     op = graph.tape[i - graph.n]
     slots = {k: ("(-0)" if isinstance(a, Const) and a.value == 0 and str(a.value).startswith("-")   # x/(-0)
-                 else _names(nt)(a)) for k, a in zip("ab", op.args)}
+                 else _names(nt, graph)(a)) for k, a in zip("ab", op.args)}
     return nt.fill(nt.template(PRIMITIVES[op.prim].show), slots)
 
 
 def partial_rule(graph: Graph, i: int, k: int, nt: Notation = UNICODE, template: str | None = None) -> str:
     """∂w_i/∂(argument k) on paper, over variable names: ``cos(w1)``."""
     rule = PRIMITIVES[graph.tape[i - graph.n].prim].rules[k] if template is None else template
-    return nt.fill(nt.template(rule), _slots(graph, i, _names(nt)))
+    return nt.fill(nt.template(rule), _slots(graph, i, _names(nt, graph)))
 
 
 def partial_at(trace: Trace, term: Term, digits: int = 6, nt: Notation = UNICODE, template: str | None = None) -> str:
@@ -241,8 +252,8 @@ def _product(template: str, factor: str, forward: bool, show: Any, nt: Notation)
     if template == "1":
         return negative, factor
     shown = show(template)
-    if _top_level_sum(template) or (forward and _top_level(template, "/")):
-        shown = f"({shown})"                       # (1 + w4²)·ẇ3, (1/w6)·ẇ6; but w̄8·1/w2 reads right
+    if _top_level_sum(template) or _top_level(template, "/"):
+        shown = f"({shown})"                       # (1 + w4²)·ẇ3, (1/w6)·ẇ6 and w̄8·(1/w6): one convention
     return negative, f"{shown}{nt.times}{factor}" if forward else f"{factor}{nt.times}{shown}"
 
 
@@ -328,13 +339,19 @@ def result_marks(trace: Trace, row: Row, q: int, nt: Notation = UNICODE) -> list
     if trace.mode == "forward":
         ks = trace.outputs_at(row.node)
         if sweep.identity:
-            return [nt.entry(k, graph.inputs[q]) for k in ks]
+            return [nt.entry(k, graph.inputs[sweep.q]) for k in ks]
         return [nt.product_entry("J·v", k) for k in ks]
     if row.node >= graph.n:
         return []
     if sweep.identity:
-        return [nt.entry(q, graph.inputs[row.node])]
+        return [nt.entry(sweep.q, graph.inputs[row.node])]
     return [nt.product_entry("vᵀ·J", row.node)]
+
+
+def numbering_note(graph: Graph, nt: Notation) -> str:
+    """How the Wengert variables are numbered, for a trace's heading: '(w numbered by depth)'."""
+    how = "in order of appearance" if graph.numbering == "appearance" else "by depth"
+    return f"({nt.wengert} numbered {how})"
 
 
 def rule_heading(mode: str, nt: Notation) -> str:

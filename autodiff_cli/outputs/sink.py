@@ -34,15 +34,29 @@ class Style:
     check: bool = False           # results carry --check's verdicts
     standalone: bool = False      # LaTeX: a whole document
     layout: str = "auto"          # tables: J as one wide table, transposed, or in blocks of columns (table.LAYOUTS)
+    color: bool = False           # with boxes (not plain): colour and bold too (see styled)
 
 
-def styled(out: IO[str]) -> bool:
-    """Colours, bold and box drawing only in a terminal, and not when NO_COLOR is set.
+def styled(out: IO[str], color: str = "auto") -> tuple[bool, bool]:
+    """(boxes, colour): whether tables are drawn with Rich's boxes, and whether in colour and bold.
 
-    Rich alone would honour NO_COLOR for colours but still write bold escapes.
+    ``color`` is --color: "always" and "never" decide the colour; "auto" gives colour in a
+    terminal, none when NO_COLOR is set (non-empty), and colour even in a pipe when
+    FORCE_COLOR is set (non-empty, not 0); NO_COLOR wins over FORCE_COLOR.  Boxes are for a
+    terminal, and for forced colour (output meant for a terminal later, such as less -R);
+    NO_COLOR and --color never take the colour only, never the layout.
     """
     isatty = getattr(out, "isatty", None)
-    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+    terminal = bool(isatty and isatty())
+    if color == "always" or color == "never":
+        colour = color == "always"
+    elif os.environ.get("NO_COLOR"):
+        colour = False
+    elif os.environ.get("FORCE_COLOR", "0") != "0":
+        colour = True
+    else:
+        colour = terminal
+    return terminal or colour, colour
 
 
 class Sink:

@@ -34,6 +34,7 @@ from .notation import (
     equation_terms_at,
     letters,
     notation_for,
+    numbering_note,
     pass_heading,
     passes_of,
     renamed,
@@ -99,12 +100,40 @@ def jacobian_tables(report: Report, p: int, digits: int, unicode: bool, plain: b
         seed = ", ".join(f"{name}: {format_number(v, digits)}" for name, v in zip(graph.inputs, report.seed))
         return [heading, table, Text(f"seed v = ({seed})")]
     assert report.jacobian is not None
-    zero = Text("·" if unicode else ".", style="dim")          # structurally zero: y_k does not depend on x_j
+    zero = zero_text(unicode)                                  # structurally zero: y_k does not depend on x_j
+    sparsity = graph.sparsity()
     cells = [[fmt(v) if nonzero else zero for v, nonzero in zip(report.jacobian[p][k], pattern)]
-             for k, pattern in enumerate(graph.sparsity())]
+             for k, pattern in enumerate(sparsity)]
     values = [fmt(report.values[p][k]) for k in range(graph.m)]
     points = [fmt(v) for v in report.points[p]]
-    return [heading, *layout_jacobian(graph, cells, values, points, unicode, plain, layout, width)]
+    legend = [ZeroLegend(unicode)] if not all(map(all, sparsity)) else []
+    return [heading, *layout_jacobian(graph, cells, values, points, unicode, plain, layout, width), *legend]
+
+
+# --- structural zeros: one mark in every table, explained once ------------------------------
+def zero_mark(unicode: bool) -> str:
+    """How every table marks a structural zero (no path from that input, or to that output)."""
+    return "·" if unicode else "."
+
+
+def zero_text(unicode: bool) -> Any:
+    from rich.text import Text
+
+    return Text(zero_mark(unicode), style="dim")
+
+
+@dataclass
+class ZeroLegend:
+    """The one-line legend of the structural-zero mark, put under each table that shows it;
+    ``print_parts`` prints the first one only."""
+
+    unicode: bool
+
+    def text(self) -> Any:
+        from rich.text import Text
+
+        return Text(f"{zero_mark(self.unicode)} structurally zero: no path in the graph, so exactly 0 "
+                    "whatever the point", style="dim")
 
 
 # --- J that fits: wide, transposed, or in blocks of columns ---------------------------------
@@ -286,7 +315,8 @@ def trace_tables(report: Report, p: int, digits: int, unicode: bool, plain: bool
     def num(v: float, style: str = "") -> Text:
         return Text(format_number(v, digits), style="bold red" if not np.isfinite(v) else style)
 
-    parts: list[Any] = [Text(f"evaluation trace (primal sweep) at {point_text(graph, trace.point)}", style="bold")]
+    parts: list[Any] = [Text(f"evaluation trace (primal sweep) at {point_text(graph, trace.point)}   "
+                             f"{numbering_note(graph, nt)}", style="bold")]
     primal = _new_table(plain)
     for header, justify in (("variable", "left"), ("definition", "left"), ("at this point", "left"),
                             ("value", "right"), ("", "left")):
@@ -312,6 +342,8 @@ def trace_tables(report: Report, p: int, digits: int, unicode: bool, plain: bool
             if _width(table).minimum > width:                        # still too wide: let terms wrap
                 table = pass_table(trace, q, nt, digits, plain, stacked=True, whole_terms=False)
         parts.append(table)
+        if any(row.zero for row in trace.passes[q].rows):
+            parts.append(ZeroLegend(unicode))
     parts.append(Text(""))
     return parts
 
@@ -348,7 +380,8 @@ def pass_table(trace: Trace, q: int, nt: Notation, digits: int, plain: bool, sta
         style = "bold red" if not np.isfinite(value) else "bold" if marks else "dim" if row.zero else ""
         table.add_row(Text(nt.derivative(trace.mode, row.node), style="bold" if marks else ""),
                       Text(join.join(rule)), Text(join.join(at)),
-                      Text(format_number(value, digits), style=style), Text(nt.math(", ".join(marks)), style="bold"))
+                      Text(zero_mark(nt.unicode) if row.zero else format_number(value, digits), style=style),
+                      Text(nt.math(", ".join(marks)), style="bold"))
     return table
 
 
@@ -495,13 +528,20 @@ class TableSink(Sink):
                          if getattr(checked, "order", 1) == 2 else
                          describe(checked, p, style.digits or 3, unicode=style.unicode))
                 parts += [Text(line) for line in lines]
-        print_parts(parts, self.out, style.plain)
+        print_parts(parts, self.out, style.plain, style.color)
 
-    def write_formulas(self, report: SymbolicReport) -> None:
+    def write_formulas(self, report: SymbolicReport, at: Sequence[Sequence[float]] = ()) -> None:
         style = self.style
+        if at:                                   # --symbolic --at: the formulas beside their values
+            print_parts(_renamed_note(report.graph, style.unicode)
+                        + (symbolic_primal_tables(report, style.unicode, style.plain)
+                           + symbolic_trace_tables(report, style.unicode, style.plain) if style.trace else [])
+                        + symbolic_value_tables(report, at, self.digits, style.unicode, style.plain),
+                        self.out, style.plain)
+            return
         print_parts(_renamed_note(report.graph, style.unicode)
                     + symbolic_tables(report, style.unicode, plain=style.plain, with_trace=style.trace,
-                                      layout=style.layout), self.out, style.plain)
+                                      layout=style.layout), self.out, style.plain, style.color)
 
 
 def _renamed_note(graph: Any, unicode: bool) -> list[Any]:
@@ -566,7 +606,8 @@ def symbolic_tables(report: SymbolicReport, unicode: bool, plain: bool = False, 
     head = Text(f"f({', '.join(graph.inputs)}) = ", style="bold")
     head.append(Text(", ".join(graph.labels) if graph.m == 1 else f"({', '.join(graph.labels)})"))
     head.append(Text(f"   ({passes_of(report) if unicode else ascii_math(passes_of(report))})", style="bold"))
-    parts = symbolic_primal_tables(report, unicode, plain) + (symbolic_trace_tables(report, unicode, plain) if with_trace else [])
+    parts = (symbolic_primal_tables(report, unicode, plain) + symbolic_trace_tables(report, unicode, plain)
+             if with_trace else [])                      # without --trace: the formulas of J only
     table = new_table(plain)
     y = letters(graph)[1]
     labels = [graph.labels[k] if graph.m == 1 else f"{y}{k + 1} = {graph.labels[k]}" for k in range(graph.m)]
@@ -585,8 +626,52 @@ def symbolic_tables(report: SymbolicReport, unicode: bool, plain: bool = False, 
         seed = ", ".join(map(format_number, report.seed or ()))
         return [*parts, head, table, Text(f"seed v = ({seed}) on the inputs")]
     assert report.jacobian is not None
-    cells = [[Text(fmt(c)) for c in row] for row in report.jacobian]
-    return [*parts, head, *layout_jacobian(graph, cells, None, None, unicode, plain, layout, width)]
+    sparsity = graph.sparsity()
+    cells = [[Text(fmt(c)) if nonzero else zero_text(unicode) for c, nonzero in zip(row, pattern)]
+             for row, pattern in zip(report.jacobian, sparsity)]
+    legend = [ZeroLegend(unicode)] if not all(map(all, sparsity)) else []
+    return [*parts, head, *layout_jacobian(graph, cells, None, None, unicode, plain, layout, width), *legend]
+
+
+def symbolic_value_tables(report: SymbolicReport, points: Sequence[Sequence[float]], digits: int, unicode: bool,
+                          plain: bool = False) -> list[Any]:
+    """--symbolic with --at: each entry of J as a formula beside its value at each point, the
+    exact value too where SymPy gives one at the point as written (1/3 beside 0.333333)."""
+    from rich.text import Text
+
+    from .. import symbolic
+
+    graph = report.graph
+    nt = notation_for(graph, unicode)
+    fmt = functools.partial(report.formula, paper=unicode)
+    sparsity = graph.sparsity()
+    parts: list[Any] = []
+    zeros = False
+    for p, x in enumerate(points):
+        parts += [Text("")] if p else []
+        parts.append(Text(nt.math(f"at {point_text(graph, x)}   ({passes_of(report)}; formulas beside their values)"),
+                          style="bold"))
+        table = new_table(plain)
+        for header, justify in (("entry", "left"), ("formula", "left"), ("exact", "left"), ("value", "right")):
+            table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        for k, j, c, exact, value in symbolic.at_point(report, x):
+            if k is not None and j is not None:
+                label, structural = nt.math(nt.entry(k, graph.inputs[j])), not sparsity[k][j]
+            else:
+                label = nt.math(nt.product_entry("J·v", k) if k is not None else nt.product_entry("vᵀ·J", j or 0))
+                structural = False
+            if structural:
+                zeros = True
+                table.add_row(Text(label), zero_text(unicode), zero_text(unicode), zero_text(unicode))
+                continue
+            shown = fmt(exact) if exact is not None else ""
+            table.add_row(Text(label), Text(fmt(c)),
+                          Text(shown if len(shown) <= symbolic.EXACT_LIMIT else "", style="bold"),
+                          Text(format_number(value, digits), style="bold red" if not math.isfinite(value) else ""))
+        parts.append(table)
+        if zeros:
+            parts.append(ZeroLegend(unicode))
+    return parts
 
 
 def symbolic_primal_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
@@ -612,7 +697,8 @@ def symbolic_primal_tables(report: SymbolicReport, unicode: bool, plain: bool = 
         if isinstance(out, Const):
             primal.add_row(Text(f"{nt.output}{k + 1}"), Text("a constant"), Text(fmt(symbolic.constant(graph, out))),
                            Text(f"output {nt.output}{k + 1}"))
-    return [Text("evaluation trace (primal sweep), in the inputs", style="bold"), primal, Text("")]
+    return [Text(f"evaluation trace (primal sweep), in the inputs   {numbering_note(graph, nt)}", style="bold"),
+            primal, Text("")]
 
 
 def symbolic_trace_tables(report: SymbolicReport, unicode: bool, plain: bool = False) -> list[Any]:
@@ -638,18 +724,24 @@ def symbolic_trace_tables(report: SymbolicReport, unicode: bool, plain: bool = F
             marks = result_marks(tr, row, q, nt)
             table.add_row(Text(nt.derivative(tr.mode, row.node), style="bold" if marks else ""),
                           Text(equation(tr, row, nt)),
-                          Text(fmt(row.value), style="bold" if marks else "dim" if row.zero else ""),
+                          Text(zero_mark(unicode) if row.zero else fmt(row.value),
+                               style="bold" if marks else "dim" if row.zero else ""),
                           Text(nt.math(", ".join(marks)), style="bold"))
-        parts += [table, Text("")]
+        parts += [table, *([ZeroLegend(unicode)] if any(row.zero for row in sweep.rows) else []), Text("")]
     return parts
 
 
-def print_parts(parts: Sequence[Any], out: IO[str], plain: bool) -> None:
-    """Print Rich renderables: styled in a terminal; plain text, no escapes, in a pipe."""
+def print_parts(parts: Sequence[Any], out: IO[str], plain: bool, color: bool = True) -> None:
+    """Print Rich renderables: boxes in a terminal (in colour and bold, unless ``color`` is off:
+    then no escape at all); plain text, no escapes, in a pipe."""
     from rich.console import Console
 
+    legends = [k for k, part in enumerate(parts) if isinstance(part, ZeroLegend)]
+    parts = [part.text() if isinstance(part, ZeroLegend) else part for k, part in enumerate(parts)
+             if not legends or k not in legends[1:]]                   # the zero legend once, under its first table
     if not plain:
-        console = Console(file=out, highlight=False, markup=False, emoji=False)
+        console = Console(file=out, highlight=False, markup=False, emoji=False, force_terminal=True if color else None,
+                          no_color=not color, color_system="auto" if color else None)
         for part in parts:
             if isinstance(part, FullWidth):              # Console.print never goes past the console's width
                 Console(file=out, highlight=False, markup=False, emoji=False, width=part.width,
@@ -718,7 +810,7 @@ def hessian_tables(report: Report, p: int, digits: int, unicode: bool, plain: bo
                           *(fmt(H[k][a][b]) if pattern[k][a][b] else Text(zero, style="dim") for b in range(graph.n)))
         parts.append(table)
     parts += [Text(f"{letters(graph)[1]}{k + 1} = {graph.labels[k]}") for k in legend if seed is None]
-    return parts
+    return parts + ([ZeroLegend(unicode)] if not pattern.all() else [])
 
 
 def describe_hessian(result: Any, p: int, digits: int = 3, unicode: bool = True) -> list[str]:
@@ -728,7 +820,8 @@ def describe_hessian(result: Any, p: int, digits: int = 3, unicode: bool = True)
     x = "·" if unicode else "*"
     lines = [f"check at {point_text(result.graph, result.points[p])}: {result.verdict(p).upper()}",
              f"  H vs central differences of the gradient: max abs {_num(fd_abs, digits)}, max rel {_num(fd_rel, digits)}"
-             f"  (allowed: rtol {RTOL:g}, atol {ATOL:g}; step h = {STEP:.3g}{x}max(1, |x_j|))",
+             f"  (allowed: rtol {RTOL:g}, atol {ATOL:g}, plus the differences' rounding 4{x}ε{x}|∇y|/h; "
+             f"step h = {STEP:.3g}{x}max(1, |x_j|))",
              f"  symmetry, H − Hᵀ: max abs {_num(sym_abs, digits)}, max rel {_num(sym_rel, digits)}"]
     return lines if unicode else [ascii_math(line) for line in lines]
 

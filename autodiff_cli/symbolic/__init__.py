@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import re
 import signal
 import threading
 import time
@@ -307,10 +308,14 @@ def _second_rule(prim: str, k: int, q: int) -> tuple[Any, tuple[Any, ...]]:
     """∂c_k/∂u_q of ``prim`` over the placeholders (w, a, b): the rule's own partial plus the
     chain through w (∂w/∂u_q = c_q), as core.second derives it for numbers; SymPy only
     differentiates the table's rule text, once per rule."""
+    sp = sympy_module()
     expr, slots = _rule(prim, k)
     other, theirs = _rule(prim, q)                             # c_q, over placeholders of its own
-    other = other.xreplace(dict(zip(theirs, slots)))
-    return expr.diff(slots[1 + q]) + expr.diff(slots[0]) * other, slots
+    real = tuple(sp.Dummy(s.name, real=True) for s in slots)   # real arguments: d|a|/da = sign(a)
+    expr, other = expr.xreplace(dict(zip(slots, real))), other.xreplace(dict(zip(theirs, real)))
+    total = expr.diff(real[1 + q]) + expr.diff(real[0]) * other
+    total = total.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.Integer(0))   # sign′ = 0, as the table has it
+    return total, real
 
 
 def compute_second(graph: Graph, seed: Sequence[float] | None = None,
@@ -618,7 +623,10 @@ def formula(expr: Any, paper: bool = False, inputs: Sequence[str] = ()) -> str:
     printer = _printer()()
     printer.inputs = frozenset(inputs)
     text = str(printer.doprint(expr)).replace("**", "^")
-    return text.replace("*", "·").replace("-", "−") if paper else text
+    if not paper:
+        return text
+    text = text.replace("*", "·").replace("-", "−")
+    return text if "pi" in inputs else re.sub(r"\bpi\b", "π", text)      # π on paper, as in the trace
 
 
 def latex(expr: Any) -> str:
@@ -703,4 +711,39 @@ def trace_second(report: SymbolicReport) -> list[Any]:
             rows = tuple(tracing.SecondRow(j, tuple(by_argument.get(j, ())), value(w_bar_dot[j]), w_bar_dot[j] is None)
                          for j in reversed(range(len(graph))))
             found.append(tracing.SecondPassTrace(b, kw, tangent, adjoint, curv, rows))
+    return found
+
+
+# --- formulas at a point: --symbolic with --at ------------------------------------------------
+EXACT_LIMIT = 40          # an exact value longer than this is shown as its decimal only
+
+
+def at_point(report: SymbolicReport, x: Sequence[float]) -> list[tuple[int | None, int | None, Any, Any, float]]:
+    """Each entry of J (or of J·v, vᵀ·J) at the point x: (k, j, formula, exact value, value).
+
+    The point is taken exactly as written (0.1 is 1/10), so a rational point gives rational
+    values where the formula is rational there (``1/3``, not 0.333333).  The exact value is
+    None where SymPy gives no closed number (or only a float); k or j is None for a product.
+    """
+    sp = sympy_module()
+    exact_x = dict(zip(symbols(report.graph), (number(v) for v in x)))
+    if report.jacobian is not None:
+        entries: list[tuple[int | None, int | None, Any]] = [
+            (k, j, c) for k, row in enumerate(report.jacobian) for j, c in enumerate(row)]
+    elif report.mode == "forward":
+        entries = [(k, None, c) for k, c in enumerate(report.product or [])]
+    else:
+        entries = [(None, j, c) for j, c in enumerate(report.product or [])]
+    found = []
+    for k, j, c in entries:
+        exact = sp.sympify(c).xreplace(exact_x)
+        try:
+            exact = exact.doit()
+            value = _float(sp.N(exact, 17)) if exact.is_number else math.nan
+        except (TypeError, ValueError, ArithmeticError):
+            exact, value = None, math.nan
+        if exact is not None and (not exact.is_number or exact.atoms(sp.Float) or not writable(exact)
+                                  or exact.has(sp.zoo, sp.nan, sp.oo, -sp.oo)):
+            exact = None
+        found.append((k, j, c, exact, value))
     return found
