@@ -61,3 +61,18 @@ def test_traces_never_read_an_input_as_a_wengert_variable():
         assert "output f1" in traced and "∂f1/∂w1" in traced
     symbolic = run("w2*x + sin(w2)", "--trace").stdout
     assert "| v1       | w2 " in symbolic and "v̄" in symbolic
+
+
+def test_latex_and_dot_use_the_same_letters_as_the_tables():
+    """Inputs named w2 and y1: the Wengert variables are v1 ..., the outputs f1 ..., in the
+    LaTeX trace and the DOT labels too, so no display reads an input as a variable."""
+    from click.testing import CliRunner
+
+    from autodiff_cli.cli import main
+
+    tex = CliRunner().invoke(main, ["w2*x + y1", "--at", "1,2,3", "--trace", "--format", "latex"]).stdout
+    assert "$v_{4}$ & $v_{1} \\cdot v_{2}$" in tex and "output $f_{1}$" in tex
+    assert "\\frac{\\partial f_{1}}{\\partial (w_{2}, x, y_{1})}" in tex
+    dot = CliRunner().invoke(main, ["w2*x + y1", "--at", "1,2,3", "--graph", "--mode", "reverse"]).stdout
+    assert 'label="v4 = v1·v2' in dot and "f1 = v5" in dot and "∂v4/∂v1" in dot
+    assert "w4" not in dot.replace("  w4 [", "").replace("-> w4", "").replace("w4 ->", "")   # only as DOT node ids

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from ..core.primitives import PRIMITIVES
 from ..errors import RenderError
 from ..report import point_text
 from ..trace import outputs_by_node
-from .notation import ascii_math, partial_rule
+from .notation import ascii_math, definition, letters, notation_for, partial_rule
 
 FORMATS = ("svg", "png", "pdf")          # what --graph-out renders with dot
 TIMEOUT = 120.0                          # seconds dot may take to lay out a graph
@@ -93,10 +94,14 @@ def to_dot(graph: Graph, x: Sequence[float] | np.ndarray | None = None, mode: ad
         if seeds is None:
             seeds = np.eye(graph.n if mode == "forward" else graph.m)
         derivatives = [p.derivatives for p in ad.passes(graph, w, edges, mode, seeds)]   # over the same edges
-        mark = ("ẇ" if mode == "forward" else "w̄") if unicode else ("w_dot" if mode == "forward" else "w_bar")
+        W = letters(graph)[0]
+        mark = (unicodedata.normalize("NFC", W + ("\u0307" if mode == "forward" else "\u0304")) if unicode
+                else f"{W}_dot" if mode == "forward" else f"{W}_bar")                  # ẇ, w̄ (or v̇, v̄)
         caption += "\n" + _sweep_caption(graph, mode, seeds, mark, number, unicode)
 
-    outputs = {i: [f"y{k + 1}" for k in ks] for i, ks in outputs_by_node(graph).items()}
+    W, Y = letters(graph)                            # w and y, unless an input is named like them
+    nt = notation_for(graph)
+    outputs = {i: [f"{Y}{k + 1}" for k in ks] for i, ks in outputs_by_node(graph).items()}
 
     lines = [
         "digraph adjac {",
@@ -106,7 +111,7 @@ def to_dot(graph: Graph, x: Sequence[float] | np.ndarray | None = None, mode: ad
         f"  edge [{_attrs(fontname='Helvetica', fontsize='10', color='#555555')}];",
     ]
     for i in range(len(graph)):
-        head = f"w{i + 1} = {graph.definition(i)}"
+        head = f"{W}{i + 1} = {definition(graph, i, nt)}"
         if i in outputs:
             head = " = ".join(outputs[i]) + " = " + head
         label = [head]
@@ -130,7 +135,7 @@ def to_dot(graph: Graph, x: Sequence[float] | np.ndarray | None = None, mode: ad
         lines.append(f"  w{i + 1} [{_attrs(**style)}];")
     for k, out in enumerate(graph.outputs):      # a constant output has no Wengert variable
         if isinstance(out, Const):
-            text = f"y{k + 1} = {graph.name(out)}\n(constant)"
+            text = f"{Y}{k + 1} = {graph.name(out)}\n(constant)"
             lines.append(f"  y{k + 1} [{_attrs(label=plain(text), shape='note', style='filled', fillcolor='#eeeeee')}];")
 
     lines += _edges(graph, edges if w is not None else None, number, plain)
@@ -147,8 +152,10 @@ def _edges(graph: Graph, edges: list[ad.Edge] | None, number: Any, plain: Any) -
         edges = [(i, a, k, None) for i, op in enumerate(graph.tape, start=graph.n)
                  for k, a in enumerate(op.args) if not isinstance(a, Const)]
     lines = []
+    nt = notation_for(graph)
+    W = nt.wengert
     for i, j, k, c in edges:
-        label = f"∂w{i + 1}/∂w{j + 1} = {partial_rule(graph, i, k)}"
+        label = f"∂{W}{i + 1}/∂{W}{j + 1} = {partial_rule(graph, i, k, nt)}"
         style = {}
         if c is not None:
             value = np.ravel(c)[0]
@@ -163,7 +170,7 @@ def _edges(graph: Graph, edges: list[ad.Edge] | None, number: Any, plain: Any) -
 def _sweep_caption(graph: Graph, mode: ad.Mode, seeds: Any, mark: str, number: Any, unicode: bool) -> str:
     """What the derivatives on the nodes mean: one entry per pass, with its seed."""
     seeds = np.atleast_2d(np.asarray(seeds, dtype=float))
-    names = list(graph.inputs) if mode == "forward" else [f"y{k + 1}" for k in range(graph.m)]
+    names = list(graph.inputs) if mode == "forward" else [f"{letters(graph)[1]}{k + 1}" for k in range(graph.m)]
     dot = ("ẋ" if mode == "forward" else "ȳ") if unicode else ("x_dot" if mode == "forward" else "y_bar")
     unit = seeds.shape[0] == len(names) and np.array_equal(seeds, np.eye(len(names)))
     if unit:

@@ -31,6 +31,7 @@ from .notation import (
     equation,
     equation_terms,
     equation_terms_at,
+    letters,
     pass_seeds,
     passes_of,
     result_marks,
@@ -238,7 +239,7 @@ class LatexNotation(Notation):
         return f"\\{kind}{{{letter}}}_{{{index + 1}}}"
 
     def variable(self, i: int) -> str:
-        return f"w_{{{i + 1}}}"
+        return f"{self.wengert}_{{{i + 1}}}"
 
     def input(self, text: str) -> str:
         return name(text)
@@ -267,7 +268,7 @@ class LatexNotation(Notation):
         return _LATEX_SLOT.sub(put, template)
 
     def entry(self, k: int, text: str) -> str:
-        return f"\\partial y_{{{k + 1}}}/\\partial {name(text)}"
+        return f"\\partial {self.output}_{{{k + 1}}}/\\partial {name(text)}"
 
     def product_entry(self, product: str, index: int) -> str:
         spelled = {"J·v": "J \\cdot v", "vᵀ·J": "v^{\\top} \\cdot J"}[product]
@@ -278,6 +279,13 @@ class LatexNotation(Notation):
 
 
 LATEX = LatexNotation()
+
+
+def latex_for(graph: Graph) -> LatexNotation:
+    """The LaTeX notation with this graph's letters (``notation.letters``): an input named
+    w2 or y1 never reads as a Wengert variable or an output."""
+    w, y = letters(graph)
+    return LatexNotation(True, w, y)
 
 
 # --- blocks ---------------------------------------------------------------------------------
@@ -367,7 +375,7 @@ def function_math(graph: Graph) -> list[str]:
 
 def jacobian_frac(graph: Graph) -> str:
     """∂(y_1, y_2)/∂(x_1, x_2) as a fraction, the name of J beside its matrix."""
-    ys = ", ".join(f"y_{{{k + 1}}}" for k in range(graph.m))
+    ys = ", ".join(f"{letters(graph)[1]}_{{{k + 1}}}" for k in range(graph.m))
     xs = ", ".join(name(v) for v in graph.inputs)
     ys, xs = (ys if graph.m == 1 else f"({ys})"), (xs if graph.n == 1 else f"({xs})")
     return f"\\frac{{\\partial {ys}}}{{\\partial {xs}}}"
@@ -409,7 +417,7 @@ def second_block(report: Report, p: int, digits: int) -> str:
     where = f"$({xs}) = ({at})$" if graph.n > 1 else f"${xs} = {at}$"
     lines = [f"At {where} ({escape(passes_of(report))}):"]
     seeded = report.seed is not None
-    names = ["\\bar{y}^{\\top} y"] if seeded else [f"y_{{{k + 1}}}" for k in range(graph.m)]
+    names = ["\\bar{y}^{\\top} y"] if seeded else [f"{letters(graph)[1]}_{{{k + 1}}}" for k in range(graph.m)]
     G = [report.gradient[p]] if seeded else list(report.gradient[p])
     S = [report.derivatives[p]] if seeded else list(report.derivatives[p])
     body = []
@@ -477,30 +485,31 @@ def trace_latex(report: Report, p: int, digits: int = 6) -> str:
 
     tr = tracing.build(report, p)
     graph = tr.graph
+    nt = latex_for(graph)
     rows = []
     for i in range(len(graph)):
-        role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in tr.outputs_at(i)]
-        at = definition_at(tr, i, digits, LATEX)
-        rows.append([f"$w_{{{i + 1}}}$", f"${definition(graph, i, LATEX)}$", f"${at}$" if at else "",
+        role = (["input"] if i < graph.n else []) + [f"output ${nt.output}_{{{k + 1}}}$" for k in tr.outputs_at(i)]
+        at = definition_at(tr, i, digits, nt)
+        rows.append([f"${nt.variable(i)}$", f"${definition(graph, i, nt)}$", f"${at}$" if at else "",
                      f"${number(tr.w[i], digits)}$", ", ".join(role)])
     for k, out in enumerate(graph.outputs):
         if isinstance(out, Const):
-            rows.append([f"$y_{{{k + 1}}}$", "a constant", "", f"${number(out.value, digits)}$",
-                         f"output $y_{{{k + 1}}}$"])
+            rows.append([f"${nt.output}_{{{k + 1}}}$", "a constant", "", f"${number(out.value, digits)}$",
+                         f"output ${nt.output}_{{{k + 1}}}$"])
     parts = ["\\noindent\\textbf{Evaluation trace} (primal sweep):",
              _center(tabular("@{}lllrl@{}", ["variable", "definition", "at this point", "value", ""], rows))]
     forward = tr.mode == "forward"
     for q, sweep in enumerate(tr.passes):
-        seeds = pass_seeds(tr, q, LATEX)                # "\\dot{w}_{1} = 1, \\dot{w}_{2} = 0"
+        seeds = pass_seeds(tr, q, nt)                # "\\dot{w}_{1} = 1, \\dot{w}_{2} = 0"
         parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}} ({_pass_label(tr, q)}): "
                      f"${seeds}$")
         rows = []
         for row in sweep.rows:
-            entries = result_marks(tr, row, q, LATEX)
+            entries = result_marks(tr, row, q, nt)
             value = number(row.value, digits)
-            rows.append([f"${LATEX.derivative(tr.mode, row.node)}$",
-                         _terms(equation_terms(tr, row, LATEX)),
-                         _terms(equation_terms_at(tr, row, q, digits, LATEX)),
+            rows.append([f"${nt.derivative(tr.mode, row.node)}$",
+                         _terms(equation_terms(tr, row, nt)),
+                         _terms(equation_terms_at(tr, row, q, digits, nt)),
                          f"$\\mathbf{{{value}}}$" if entries else f"${value}$",
                          ", ".join(f"${m}$" for m in entries)])
         entry = "entry of $J$" if sweep.identity else "entry of $J\\dot{x}$" if forward else \
@@ -589,11 +598,12 @@ def symbolic_trace_latex(report: SymbolicReport, with_passes: bool = True) -> st
     from .. import symbolic
 
     graph = report.graph
+    nt = latex_for(graph)
     outputs = tracing.outputs_by_node(graph)
     rows = []
     for i in range(len(graph)):
-        role = (["input"] if i < graph.n else []) + [f"output $y_{{{k + 1}}}$" for k in outputs.get(i, ())]
-        rows.append([f"$w_{{{i + 1}}}$", f"${definition(graph, i, LATEX)}$", f"${symbolic.latex(report.w[i])}$",
+        role = (["input"] if i < graph.n else []) + [f"output ${nt.output}_{{{k + 1}}}$" for k in outputs.get(i, ())]
+        rows.append([f"${nt.variable(i)}$", f"${definition(graph, i, nt)}$", f"${symbolic.latex(report.w[i])}$",
                      ", ".join(role)])
     parts = ["\\noindent\\textbf{Evaluation trace} (primal sweep), in the inputs:",
              tabular("@{}llll@{}", ["variable", "definition", "in the inputs", ""], rows)]
@@ -602,14 +612,14 @@ def symbolic_trace_latex(report: SymbolicReport, with_passes: bool = True) -> st
     tr = symbolic.trace(report)
     forward = tr.mode == "forward"
     for q, sweep in enumerate(tr.passes):
-        seeds = pass_seeds(tr, q, LATEX)
+        seeds = pass_seeds(tr, q, nt)
         parts.append(f"\\noindent\\textbf{{Pass {q + 1} of {len(tr.passes)}}}: ${seeds}$")
         rows = []
         for row in sweep.rows:
-            entries = result_marks(tr, row, q, LATEX)
+            entries = result_marks(tr, row, q, nt)
             value = symbolic.latex(row.value)
-            rows.append([f"${LATEX.derivative(tr.mode, row.node)}$",
-                         f"${LATEX.math(equation(tr, row, LATEX))}$",
+            rows.append([f"${nt.derivative(tr.mode, row.node)}$",
+                         f"${nt.math(equation(tr, row, nt))}$",
                          f"$\\mathbf{{{value}}}$" if entries else f"${value}$",
                          ", ".join(f"${m}$" for m in entries)])
         head = ["tangent" if forward else "adjoint", "rule", "in the inputs", "entry of $J$"]
@@ -637,7 +647,7 @@ def _symbolic_second(report: SymbolicReport) -> str:
 
     graph = report.graph
     seeded = report.seed is not None
-    names = ["\\bar{y}^{\\top} y"] if seeded else [f"y_{{{k + 1}}}" for k in range(graph.m)]
+    names = ["\\bar{y}^{\\top} y"] if seeded else [f"{letters(graph)[1]}_{{{k + 1}}}" for k in range(graph.m)]
     gradients = [report.gradient] if seeded else list(report.gradient or [])
     seconds: list[Any] = [report.second] if seeded else list(report.second or [])
     body = []
