@@ -72,8 +72,22 @@ BUDGET = 1 << 22                          # float64 values held at once while pr
 OK, FAIL, UNVERIFIED = 0, 1, 2
 
 
+class _Verdicts:
+    """PASS, FAIL or INCONCLUSIVE per point, from ``status`` (OK, FAIL or UNVERIFIED per entry)."""
+
+    status: np.ndarray
+
+    @property
+    def failed(self) -> bool:
+        return bool((self.status == FAIL).any())
+
+    def verdict(self, p: int) -> str:
+        status = self.status[p]
+        return "fail" if (status == FAIL).any() else "inconclusive" if (status == UNVERIFIED).any() else "pass"
+
+
 @dataclass
-class Check:
+class Check(_Verdicts):
     """The three Jacobians at every point, and how well they agree.  Arrays are (N, m, n)."""
 
     graph: Graph
@@ -89,14 +103,6 @@ class Check:
     status: np.ndarray                    # OK, FAIL or UNVERIFIED, per entry
     size: int = 0                         # variables + edges: how many roundings a path can see
     reasons: dict[tuple[int, int, int], str] = field(default_factory=dict)   # (p, k, j) -> why
-
-    @property
-    def failed(self) -> bool:
-        return bool((self.status == FAIL).any())
-
-    def verdict(self, p: int) -> str:
-        status = self.status[p]
-        return "fail" if (status == FAIL).any() else "inconclusive" if (status == UNVERIFIED).any() else "pass"
 
     def summary(self, p: int) -> dict[str, Any]:
         """The largest disagreements at point p, over entries where both sides are finite."""
@@ -388,7 +394,7 @@ def _edge(prim: str) -> tuple[Any, str]:
 
 # --- second order: H against central differences of the AD gradient ---------------------------
 @dataclass
-class HessianCheck:
+class HessianCheck(_Verdicts):
     """--check with --hessian: H (N, m, n, n) against central differences of the AD gradient,
     and its symmetry.  An entry is UNVERIFIED where the difference quotients at h and 2h do
     not agree with each other (a kink or pole in the probe), as for J."""
@@ -403,14 +409,6 @@ class HessianCheck:
     symmetry_tolerance: np.ndarray
     status: np.ndarray                    # OK, FAIL or UNVERIFIED, per entry
     order: int = 2
-
-    @property
-    def failed(self) -> bool:
-        return bool((self.status == FAIL).any())
-
-    def verdict(self, p: int) -> str:
-        status = self.status[p]
-        return "fail" if (status == FAIL).any() else "inconclusive" if (status == UNVERIFIED).any() else "pass"
 
     def summary(self, p: int) -> dict[str, Any]:
         judged = self.status[p] != UNVERIFIED

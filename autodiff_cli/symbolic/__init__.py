@@ -318,13 +318,11 @@ def _second_rule(prim: str, k: int, q: int) -> tuple[Any, tuple[Any, ...]]:
     return total, real
 
 
-def compute_second(graph: Graph, seed: Sequence[float] | None = None,
-                   direction: Sequence[float] | None = None) -> SymbolicReport:
-    """The Hessians (or H·v) as formulas, by the same forward-over-reverse sweep as numbers:
-    ``core.second``'s passes over a symbolic expansion, simplified at the end."""
+def expand(graph: Graph) -> Any:
+    """``core.second.expand`` over symbols: every w_i as a formula, the edges, and per edge
+    the pairs (w_q, ∂c/∂w_q) from the rules' SymPy derivatives (``_second_rule``)."""
     from ..core import second
 
-    sp = sympy_module()
     w, edges = linearize(graph)
     curvature = []
     for i, _, k, _ in edges:
@@ -332,14 +330,24 @@ def compute_second(graph: Graph, seed: Sequence[float] | None = None,
         u = [constant(graph, a) if isinstance(a, Const) else w[a] for a in op.args]
         pairs = []
         for q, a in enumerate(op.args):
-            if isinstance(a, Const):
-                continue
-            expr, slots = _second_rule(op.prim, k, q)
-            S = expr.xreplace(dict(zip(slots, (w[i], *u))))
-            if S != 0:
-                pairs.append((a, S))
+            if not isinstance(a, Const):
+                expr, slots = _second_rule(op.prim, k, q)
+                S = expr.xreplace(dict(zip(slots, (w[i], *u))))
+                if S != 0:
+                    pairs.append((a, S))
         curvature.append(tuple(pairs))
-    expansion = second.Expansion(w, edges, curvature)
+    return second.Expansion(w, edges, curvature)
+
+
+def compute_second(graph: Graph, seed: Sequence[float] | None = None,
+                   direction: Sequence[float] | None = None) -> SymbolicReport:
+    """The Hessians (or H·v) as formulas, by the same forward-over-reverse sweep as numbers:
+    ``core.second``'s passes over a symbolic expansion, simplified at the end."""
+    from ..core import second
+
+    sp = sympy_module()
+    expansion = expand(graph)
+    w, edges = expansion.w, expansion.edges
     n, m = graph.n, graph.m
     w = [real(w_i) for w_i in w]
     y = [real(constant(graph, out)) if isinstance(out, Const) else w[out] for out in graph.outputs]
@@ -664,20 +672,8 @@ def trace_second(report: SymbolicReport) -> list[Any]:
 
     sp = sympy_module()
     graph, zero = report.graph, sp.Integer(0)
-    w, edges = linearize(graph)
-    curvature = []
-    for i, _, k, _ in edges:
-        op = graph.tape[i - graph.n]
-        u = [constant(graph, a) if isinstance(a, Const) else w[a] for a in op.args]
-        pairs = []
-        for q, a in enumerate(op.args):
-            if not isinstance(a, Const):
-                expr, slots = _second_rule(op.prim, k, q)
-                S = expr.xreplace(dict(zip(slots, (w[i], *u))))
-                if S != 0:
-                    pairs.append((a, S))
-        curvature.append(tuple(pairs))
-    expansion = second.Expansion(w, edges, curvature)
+    expansion = expand(graph)
+    w, edges, curvature = expansion
     tidy = lambda v: None if v is None else real(simplify(v, report.budget))
     value = lambda v: zero if v is None else v
     cs = [c for *_, c in edges]
