@@ -273,6 +273,22 @@ def _log2_size(prim: str, u: list[Any]) -> Any:
     return -np.abs(u[0]) * np.log2(np.e)                    # σ(a) ≈ e^a for a ≪ 0
 
 
+def _suspects(J: np.ndarray, pattern: np.ndarray, block: int = 256) -> np.ndarray:
+    """(N,) bool: the points where an entry of J is not finite, or 0 or subnormal where it is
+    not structurally zero.  Block by block, so that J (N·m·n, often the largest array of a
+    run) is read twice in cache-sized pieces rather than copied whole for each test."""
+    N = len(J)
+    found = np.zeros(N, dtype=bool)
+    flat = J.reshape(N, -1)
+    with np.errstate(all="ignore"):
+        for start in range(0, N, block):
+            rows = flat[start : start + block]
+            total = np.add.reduce(rows, axis=1)                 # not finite if an entry is not (or a sum overflows)
+            tiny = (np.abs(rows) < ad.TINY) & pattern
+            found[start : start + block] = ~np.isfinite(total) | tiny.any(axis=1)
+    return found
+
+
 def _agree(report: Report, flagged: np.ndarray) -> None:
     """Make both modes give the same J, hence the same exit status, where an entry is not
     finite in one of them: the points concerned are swept again in the other mode.
@@ -288,12 +304,8 @@ def _agree(report: Report, flagged: np.ndarray) -> None:
     """
     J = report.jacobian
     assert J is not None
-    N = len(report.points)
     dirty = flagged | ~np.isfinite(report.values).all(axis=1)            # something not finite on the way
-    pattern = np.asarray(report.graph.sparsity(), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        tiny = ((np.abs(J) < ad.TINY) & pattern).reshape(N, -1).any(axis=1)    # 0 or subnormal, not structural
-    suspects = np.flatnonzero(~np.isfinite(J).reshape(N, -1).all(axis=1) | dirty | tiny)
+    suspects = np.flatnonzero(_suspects(J, report.graph.mask.ravel()) | dirty)
     if not suspects.size:
         return
     other: ad.Mode = "reverse" if report.mode == "forward" else "forward"

@@ -177,12 +177,18 @@ class Graph:
         that y_k depends on.  Structural zeros are not carried."""
         return self._forward_closure[0] if mode == "forward" else self._reverse_closure
 
-    def sparsity(self) -> list[list[bool]]:
-        """Which entries of J can be nonzero: J[k][j] is True when y_k depends on x_j."""
+    @cached_property
+    def mask(self) -> np.ndarray:
+        """(m, n) bool, read-only: which entries of J can be nonzero (y_k depends on x_j)."""
         rows = np.zeros((self.m, self.n), dtype=bool)
         for k, columns in enumerate(self.pattern()):
             rows[k, columns] = True
-        return rows.tolist()
+        rows.flags.writeable = False
+        return rows
+
+    def sparsity(self) -> list[list[bool]]:
+        """``mask`` as nested lists, for JSON: J[k][j] is True when y_k depends on x_j."""
+        return self.mask.tolist()
 
     def __str__(self) -> str:
         lines = [f"w{i + 1} = {self.definition(i)}" for i in range(len(self))]

@@ -79,7 +79,7 @@ class NpzSink(Sink):
                         shutil.copyfileobj(part.file, entry, BLOCK)
                 small = {"variables": np.array(self.graph.inputs, dtype=str),
                          "outputs": np.array(self.graph.labels, dtype=str),
-                         "sparsity": np.array(self.graph.sparsity(), dtype=bool).reshape(self.graph.m, self.graph.n)}
+                         "sparsity": np.array(self.graph.mask, dtype=bool)}
                 if self.seed is not None:
                     small["seed"] = np.asarray(self.seed, dtype=float)
                 if self.direction is not None:
