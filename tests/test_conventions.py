@@ -8,20 +8,16 @@ The terminal-only behaviours run in a real pseudo-terminal.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
 import re
-import select
-import struct
 import subprocess
 import sys
-import termios
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from terminal import UNSET, in_terminal
 
 from autodiff_cli.cli import main
 from autodiff_cli.outputs.sink import styled
@@ -29,43 +25,11 @@ from autodiff_cli.outputs.sink import styled
 ROOT = Path(__file__).resolve().parents[1]
 ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 BANNER = "Usage: adjac [OPTIONS] EXPRESSION\nTry 'adjac --help' for help.\n"
-UNSET = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "CLICOLOR", "CLICOLOR_FORCE", "PY_COLORS",
-         "TTY_COMPATIBLE", "TTY_INTERACTIVE")
 
 
 def adjac(*args: str, env: dict[str, str] | None = None, stdin: str | None = None):
     runner = CliRunner(env={name: None for name in UNSET} | (env or {}))
     return runner.invoke(main, list(args), prog_name="adjac", input=stdin)
-
-
-def in_terminal(args: list[str], env: dict[str, str] | None = None, typed: bytes | None = None,
-                stdout_pipe: bool = False) -> tuple[int, str, str]:
-    """(status, what the terminal showed, stdout if it was a pipe) of adjac in a pseudo-terminal;
-    ``typed`` is written to the terminal once adjac says it waits for input."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
-    full = {k: v for k, v in os.environ.items() if k not in UNSET}
-    full.update(TERM="xterm-256color", PYTHONIOENCODING="utf-8", **(env or {}))
-    process = subprocess.Popen([sys.executable, "-m", "autodiff_cli", *args], stdin=slave,
-                               stdout=subprocess.PIPE if stdout_pipe else slave, stderr=slave, env=full, cwd=ROOT)
-    os.close(slave)
-    shown = b""
-    try:
-        while select.select([master], [], [], 60)[0]:
-            try:
-                chunk = os.read(master, 1 << 16)
-            except OSError:                      # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            shown += chunk
-            if typed is not None and b"Ctrl-D" in shown:
-                os.write(master, typed)
-                typed = None
-    finally:
-        os.close(master)
-    piped = process.stdout.read().decode() if process.stdout is not None else ""
-    return process.wait(timeout=60), shown.decode().replace("\r\n", "\n"), piped
 
 
 # --- a word that looks like a flag is a flag -------------------------------------------------

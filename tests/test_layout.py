@@ -9,20 +9,13 @@ with "…".  Then ``--layout`` forces each layout, in a terminal and in a pipe.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import re
-import select
-import struct
-import subprocess
-import sys
-import termios
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from terminal import in_terminal
 
 from autodiff_cli.cli import main
 from autodiff_cli.core.graph import format_number
@@ -33,29 +26,11 @@ ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 BOX = "│|"
 
 
-def in_terminal(args: list[str], columns: int) -> str:
+def screen_of(args: list[str], columns: int) -> str:
     """stdout and stderr of adjac in a pseudo-terminal ``columns`` wide, escapes removed."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM")}
-    env.update(TERM="xterm-256color", PYTHONIOENCODING="utf-8")
-    process = subprocess.Popen([sys.executable, "-m", "autodiff_cli", *args], stdin=slave, stdout=slave,
-                               stderr=slave, env=env, cwd=ROOT)
-    os.close(slave)
-    out = b""
-    try:
-        while select.select([master], [], [], 120)[0]:
-            try:
-                chunk = os.read(master, 1 << 16)
-            except OSError:                      # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        os.close(master)
-        assert process.wait(timeout=120) == 0
-    return ESCAPE.sub("", out.decode()).replace("\r\n", "\n")
+    status, shown, _ = in_terminal(args, columns, rows=60, timeout=120)
+    assert status == 0
+    return ESCAPE.sub("", shown)
 
 
 def cells(text: str) -> set[str]:
@@ -94,7 +69,7 @@ def numeric_jacobian(expression: str, at: str) -> tuple[list[list[float]], list[
 @pytest.mark.parametrize(("shape", "digits"), [(gradient, "6"), (square, "6"), (gradient, "12")])
 def test_every_number_in_full(columns, n, shape, digits):
     expression, at = shape(n), point(n)
-    screen = in_terminal([expression, "--at", at, "--digits", digits], columns)
+    screen = screen_of([expression, "--at", at, "--digits", digits], columns)
     check_screen(screen, columns)
     shown = cells(screen)
     J, pattern = numeric_jacobian(expression, at)
@@ -127,7 +102,7 @@ def test_every_formula_in_full(columns, n, kind):
         expression = "+".join(f"100*(x{i + 1}-x{i}^2)^2+(1-x{i})^2" for i in range(1, n))
     else:
         expression = ", ".join(f"x{i}*x{i % n + 1}" for i in range(1, n + 1))
-    screen = in_terminal([expression, "--symbolic"], columns)
+    screen = screen_of([expression, "--symbolic"], columns)
     check_screen(screen, columns)
     shown = cells(screen)
     missing = [f for f in symbolic_entries(expression) if f not in shown]
@@ -135,14 +110,14 @@ def test_every_formula_in_full(columns, n, kind):
 
 
 def test_wide_when_it_fits():
-    screen = in_terminal(["x1*x2 + sin(x1), exp(x1-x2)", "--at", "1,2"], 80)
+    screen = screen_of(["x1*x2 + sin(x1), exp(x1-x2)", "--at", "1,2"], 80)
     assert "∂/∂x1" in screen and "transposed" not in screen and "blocks" not in screen
 
 
 @pytest.mark.parametrize("layout", ["wide", "transposed", "blocks"])
 def test_a_layout_can_be_forced(layout):
     expression, at = square(12), point(12)
-    screen = in_terminal([expression, "--at", at, "--layout", layout], 80)
+    screen = screen_of([expression, "--at", at, "--layout", layout], 80)
     assert "…" not in screen
     J, _ = numeric_jacobian(expression, at)
     shown = cells(screen) if layout != "wide" else set(re.split(r"[│\s]+", screen))
