@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.graph import Const, Graph, format_number, read
 from ..core.primitives import PRIMITIVES, ascii_math
-from ..trace import Row, Term, Trace
+
+if TYPE_CHECKING:                  # the trace models: a plain table of J does not load them
+    from ..trace import Row, Term, Trace
 
 
 def _label(graph: Graph, k: int, limit: int = 40) -> str:
@@ -399,6 +401,8 @@ def second_terms(trace: Trace, row: Any, at: bool = False, digits: int = 6, nota
     parts: list[tuple[bool, str]] = []
     for t in row.terms:
         template = PRIMITIVES[trace.graph.tape[t.i - trace.graph.n].prim].rules[t.k]
+        from ..trace import Term
+
         term = Term(t.i, row.node, t.k, t.c, t.w_bar_dot)
         if at:
             show = lambda tpl, term=term: partial_at(trace, term, digits, nt, tpl)

@@ -17,11 +17,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import trace as tracing
-from ..check import ATOL, FAIL, RTOL, STEP, ULPS, Check, _num
 from ..core.graph import Const, format_number
 from ..report import Report, point_text
-from ..trace import Trace
 from .notation import (
     Notation,
     _label,
@@ -43,9 +40,11 @@ from .notation import (
 )
 from .sink import Sink, Style
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:                  # --check and --trace models, loaded where they are written
+    from ..check import Check
     from ..points import Points
     from ..symbolic import SymbolicReport
+    from ..trace import Trace
 
 
 # --- tables for people ------------------------------------------------------------------
@@ -308,6 +307,8 @@ def trace_tables(report: Report, p: int, digits: int, unicode: bool, plain: bool
     """Rich renderables for point p: the primal sweep, then one table per pass."""
     from rich.text import Text
 
+    from .. import trace as tracing
+
     trace = tracing.build(report, p)
     graph = trace.graph
     nt = notation_for(graph, unicode)
@@ -477,6 +478,8 @@ class PlainTable:
 # --- text and JSON ---------------------------------------------------------------------------------
 def describe(result: Check, p: int, digits: int = 3, limit: int = 10, unicode: bool = True) -> list[str]:
     """Lines for people: the verdict at point p, the two comparisons, and each entry that is not ok."""
+    from ..check import ATOL, FAIL, RTOL, STEP, ULPS, _num
+
     graph = result.graph
     (fr_abs, fr_rel), (fd_abs, fd_rel) = result.summary(p).values()
     verdict = result.verdict(p)
@@ -685,6 +688,8 @@ def symbolic_primal_tables(report: SymbolicReport, unicode: bool, plain: bool = 
     graph = report.graph
     nt = notation_for(graph, unicode)
     fmt = functools.partial(report.formula, paper=unicode)
+    from .. import trace as tracing
+
     outputs = tracing.outputs_by_node(graph)
     primal = new_table(plain)
     for header in ("variable", "definition", "in the inputs", ""):
@@ -815,6 +820,8 @@ def hessian_tables(report: Report, p: int, digits: int, unicode: bool, plain: bo
 
 def describe_hessian(result: Any, p: int, digits: int = 3, unicode: bool = True) -> list[str]:
     """--check with --hessian, for people: the verdict and the two comparisons at point p."""
+    from ..check import ATOL, RTOL, STEP, _num
+
     summary = result.summary(p)
     (fd_abs, fd_rel), (sym_abs, sym_rel) = summary["ad_vs_differences"], summary["symmetry"]
     x = "·" if unicode else "*"
@@ -831,6 +838,7 @@ def second_trace_tables(report: Report, p: int, digits: int, unicode: bool, plai
     of every edge; then per output (or seed) the reverse table with both w̄ and w̄̇."""
     from rich.text import Text
 
+    from .. import trace as tracing
     from .notation import curvature_terms, pass_seeds, second_marks, second_terms
 
     passes = tracing.build_second(report, p)
