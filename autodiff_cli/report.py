@@ -117,7 +117,7 @@ def compute_second(graph: Graph, points: Any, seed: Any = None, direction: Any =
     else:
         report.product = G
     w = ad.evaluate(graph, X)
-    flagged = ad.nonfinite_points(w, list(range(len(graph))), len(X))
+    flagged = ad.nonfinite_points(w, list(range(len(graph))), len(X), graph)
     report = _check(report, problems, flagged, ad.underflow_points(graph, w, len(X))[0])
     report.problems = [_second_order_cause(report, problem) for problem in report.problems]
     return report
@@ -168,7 +168,7 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
         report.product = ad.gather(passes[0].derivatives, refs, N)
     else:
         report.jacobian = ad.assemble(graph, passes, chosen, N)
-    return _check(report, problems, ad.nonfinite_points(w, list(range(len(w))), N), ad.underflow_points(graph, w, N)[0])
+    return _check(report, problems, ad.nonfinite_points(w, list(range(len(w))), N, graph), ad.underflow_points(graph, w, N)[0])
 
 
 def _check(report: Report, problems: int, flagged: np.ndarray, underflowed: np.ndarray | None = None) -> Report:

@@ -92,6 +92,20 @@ def _cbrt(a):
     return mpmath.sign(a) * mpmath.cbrt(abs(a))      # the real cube root, as np.cbrt
 
 
+def _step(d):
+    """∂max(a, b)/∂a with d = a − b: 1 or 0 off the kink d = 0 (the tie is tested elsewhere)."""
+    if d == 0:
+        raise Undefined
+    return mpf(1 if d > 0 else 0)
+
+
+def _flat(d):
+    """The derivative of a comparison or connective: 0 off its jump at d = 0."""
+    if d == 0:
+        raise Undefined
+    return mpf(0)
+
+
 def _nonzero(a):
     if a == 0:
         raise Undefined                              # a kink, jump or vertical tangent
@@ -129,6 +143,21 @@ REFERENCE = {
     "atanh": (lambda a: mpmath.atanh(a) if abs(a) != 1 else _undefined(),
                                                 (lambda a: _div(1, 1 - a * a),)),
     "sigmoid": (_sigmoid,                       (lambda a: _sigmoid(a) * _sigmoid(-a),)),
+    "atan2": (lambda a, b: mpmath.atan2(a, b) if a or b else _undefined(),
+                                                (lambda a, b: _div(b, a * a + b * b), lambda a, b: _div(-a, a * a + b * b))),
+    "hypot": (lambda a, b: mpmath.sqrt(a * a + b * b),
+                                                (lambda a, b: _div(a, mpmath.sqrt(a * a + b * b)),
+                                                 lambda a, b: _div(b, mpmath.sqrt(a * a + b * b)))),
+    "max":   (max,                              (lambda a, b: _step(a - b), lambda a, b: _step(b - a))),
+    "min":   (min,                              (lambda a, b: _step(b - a), lambda a, b: _step(a - b))),
+    **{name: (lambda a, b, t=test: mpf(1 if t(a, b) else 0), (lambda a, b: _flat(a - b),) * 2) for name, test in (
+        ("lt", lambda a, b: a < b), ("le", lambda a, b: a <= b), ("gt", lambda a, b: a > b),
+        ("ge", lambda a, b: a >= b), ("eq", lambda a, b: a == b), ("ne", lambda a, b: a != b))},
+    "and":   (lambda a, b: mpf(1 if a and b else 0), (lambda a, b: _flat(a), lambda a, b: _flat(b))),
+    "or":    (lambda a, b: mpf(1 if a or b else 0),  (lambda a, b: _flat(a), lambda a, b: _flat(b))),
+    "not":   (lambda a: mpf(0 if a else 1),          (lambda a: _flat(a),)),
+    "if":    (lambda c, a, b: a if c else b,         (lambda c, a, b: _flat(c), lambda c, a, b: mpf(1 if c else 0),
+                                                      lambda c, a, b: mpf(0 if c else 1))),
 }
 
 # --- the sweeps ---------------------------------------------------------------------------
@@ -173,7 +202,9 @@ def sweep(name: str) -> np.ndarray:
     if arity == 1:
         return unary_sweep()[:, None]
     axis = binary_axis()
-    return np.array(np.meshgrid(axis, axis, indexing="ij")).reshape(2, -1).T
+    if arity == 3:                                   # if(c, a, b): a coarser cube
+        axis = axis[:: max(1, len(axis) // 16)]
+    return np.array(np.meshgrid(*[axis] * arity, indexing="ij")).reshape(arity, -1).T
 
 
 # --- the comparison -----------------------------------------------------------------------

@@ -98,12 +98,34 @@ def _linearize(graph: Graph, X: np.ndarray, plan: Plan | None = None) -> tuple[l
             for k, a in enumerate(op.args):
                 if not isinstance(a, Const):
                     c = prim.partials[k](w_i, *u)
-                    if c.__class__ is not np.ndarray:
+                    if not isinstance(c, np.ndarray):
                         c = float(c)                            # the same at every point: 0.0 is a structural zero
                     if undefined is not None and not (c.__class__ is float and c == 0.0):
                         c = np.where(undefined, np.nan, c)      # no derivative where w_i is undefined
                     edges.append((i, a, k, c))
+    if graph.branches:
+        edges = _taken_only(graph, w, edges)
     return w, edges, nonfinite
+
+
+def _taken_only(graph: Graph, w: list[Any], edges: list[Edge]) -> list[Edge]:
+    """The edges with a partial that is inf or nan replaced by 0 at the points where the
+    outputs' derivatives do not use the node: it is on a branch of an ``if`` that the point
+    does not take (sqrt(x) in if(x > 0, sqrt(x), -x) at x < 0).  Neither mode then multiplies
+    it by the 0 that the ``if`` passes to that branch (its partials are 1 and 0): 0·nan is nan.
+    Everything else stays plain IEEE arithmetic, the same in both modes."""
+    used = live(graph, w, derivatives=True)
+    assert used is not None
+    out: list[Edge] = []
+    for i, j, k, c in edges:
+        here = used[i]
+        if here is not True and c.__class__ is np.ndarray:
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isfinite(c) & ~here
+            if bad.any():
+                c = np.where(bad, 0.0, c)
+        out.append((i, j, k, c))
+    return out
 
 
 Plan = tuple[list[bool], list[bool]]
@@ -157,12 +179,48 @@ def _behaviour(prim: str, consts: tuple[float | None, ...]) -> tuple[tuple[bool,
     return tuple(absorbs), undefined
 
 
-def nonfinite_points(w: list[Any], nodes: list[int], N: int) -> np.ndarray:
-    """(N,) bool: the points where one of ``nodes`` (from ``_linearize``) is inf or nan."""
+def nonfinite_points(w: list[Any], nodes: list[int], N: int, graph: Graph | None = None) -> np.ndarray:
+    """(N,) bool: the points where one of ``nodes`` (from ``_linearize``) is inf or nan;
+    with ``graph``, only where the node is used (``live``): the branch of an ``if`` that a
+    point does not take may be undefined there."""
     found = np.zeros(N, dtype=bool)
+    used = live(graph, w) if graph is not None else None
     for i in nodes:
-        found |= ~np.isfinite(w[i])
+        bad = ~np.isfinite(w[i])
+        found |= bad if used is None else bad & used[i]
     return found
+
+
+def live(graph: Graph, w: list[Any], derivatives: bool = False) -> list[Any] | None:
+    """Per w_i, where the outputs use it: True (everywhere), False, or an (N,) bool array;
+    None when the graph has no ``if`` (every node is used everywhere).  One sweep backwards:
+    an ``if`` passes its use on to the branch each point takes, and to its condition.
+
+    With ``derivatives``, where the outputs' derivatives use it: not through a partial that
+    is identically 0 (rule "0": the condition of an ``if``, a comparison's arguments)."""
+    if not graph.branches:
+        return None
+    used: list[Any] = [False] * len(graph)
+    for out in graph.outputs:
+        if not isinstance(out, Const):
+            used[out] = True
+    for i in range(len(graph) - 1, graph.n - 1, -1):
+        here = used[i]
+        if here is False:
+            continue
+        op = graph.tape[i - graph.n]
+        if op.prim == "if":
+            c = read(w, op.args[0])
+            parts = [here, here & (c != 0), here & (c == 0)]
+        else:
+            parts = [here] * len(op.args)
+        if derivatives:
+            rules = PRIMITIVES[op.prim].rules
+            parts = [False if rules[k] == "0" else part for k, part in enumerate(parts)]
+        for a, part in zip(op.args, parts):
+            if part is not False and not isinstance(a, Const):
+                used[a] = part if used[a] is False else (True if used[a] is True or part is True else used[a] | part)
+    return used
 
 
 def forward_pass(edges: list[Edge], size: int, x_dot: dict[int, Any]) -> list[Any]:
@@ -406,7 +464,7 @@ def _sweep_into(graph: Graph, X: np.ndarray, mode: Mode, seed: np.ndarray | None
     else:
         (sweep,) = passes(graph, w, edges, mode, [seed])
         D[...] = gather(sweep.derivatives, graph.outputs if mode == "forward" else range(graph.n), N)
-    return nonfinite_points(w, nonfinite, N)
+    return nonfinite_points(w, nonfinite, N, graph)
 
 
 def jacobian(graph: Graph, x: Any, mode: str = "auto") -> tuple[np.ndarray, np.ndarray]:

@@ -138,10 +138,78 @@ def _datan(w: Any, a: Any) -> Any:
     return np.where(np.abs(a) > 1e150, 1 / a / a, 1 / (1 + a * a))
 
 
+def _scaled(a: Any, b: Any) -> tuple[Any, Any, Any, Any]:
+    """(p, q, r, e) with a = p·2^e, b = q·2^e exactly, max(|p|, |q|) in [½, 1) and r = p² + q²:
+    the partials of atan2 and hypot without the overflow of a² + b² (or of hypot itself,
+    which is inf at a = b = DBL_MAX) and without the underflow of tiny arguments."""
+    e = np.frexp(np.maximum(np.abs(a), np.abs(b)))[1]
+    p, q = np.ldexp(a, -e), np.ldexp(b, -e)
+    return p, q, p * p + q * q, e
+
+
+def _datan2(w: Any, a: Any, b: Any, k: int) -> Any:
+    """∂atan2(y, x)/∂y = x/(x² + y²) (k = 0) and ∂/∂x = −y/(x² + y²) (k = 1), scaled by
+    powers of two (``_scaled``); nan at the origin, where atan2 has no derivative."""
+    p, q, r, e = _scaled(a, b)
+    with np.errstate(all="ignore"):
+        square = np.ldexp(r, 2 * e)                   # x² + y², where it is a normal double
+        top = b if k == 0 else -a
+        direct = top / square                         # one rounding: a subnormal x over a tiny x² + y²
+        scaled = np.ldexp((q if k == 0 else -p) / r, -e)
+        return np.where(np.isfinite(square) & (square >= TINY), direct, scaled)
+
+
+def _dhypot(w: Any, a: Any, b: Any, k: int) -> Any:
+    """∂hypot(a, b)/∂a = a/hypot(a, b) (k = 0), ∂/∂b = b/hypot(a, b) (k = 1), scaled."""
+    p, q, r, _ = _scaled(a, b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (p if k == 0 else q) / np.sqrt(r)
+
+
+def _unordered(*u: Any) -> Any:
+    """Where an argument is nan: a comparison with nan is neither true nor false."""
+    return np.isnan(u[0]) | np.isnan(u[1]) if len(u) == 2 else np.isnan(u[0])
+
+
+def _truth(test: Callable[..., Any]) -> Callable[..., Any]:
+    """A comparison or connective as a number: 1 where true, 0 where false, nan where an
+    argument is nan (so that an undefined condition shows, instead of choosing a branch)."""
+    def f(*u: Any) -> Any:
+        return np.where(_unordered(*u), np.nan, np.asarray(test(*u), dtype=float))
+    return f
+
+
+def _select(c: Any, a: Any, b: Any) -> Any:
+    """if(c, a, b): a where c ≠ 0, b where c = 0, nan where c is nan."""
+    return np.where(np.isnan(c), np.nan, np.where(c != 0, a, b))
+
+
+def _taken(c: Any) -> Any:
+    """∂if(c, a, b)/∂a: 1 where c holds, else 0.  (The branch not taken may be undefined
+    there; ``ad._taken_only`` zeroes its partials, so that 0·nan never reaches the result.)"""
+    return (np.asarray(c) != 0).astype(float)
+
+
+def _not_taken(c: Any) -> Any:
+    return (np.asarray(c) == 0).astype(float)
+
+
+def _dmax(w: Any, a: Any, b: Any) -> Any:
+    """∂max(a, b)/∂a: 1 where a > b, 0 where a < b, ½ at a tie (as JAX and PyTorch)."""
+    return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0))
+
+
+def _dmin(w: Any, a: Any, b: Any) -> Any:
+    """∂min(a, b)/∂a: 1 where a < b, 0 where a > b, ½ at a tie (as JAX and PyTorch)."""
+    return np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0))
+
+
 def _dacosh(w: Any, a: Any) -> Any:
     """acosh′ = 1/√(a² − 1) = 1/(√(a − 1)·√(a + 1)): a − 1 is exact near 1, and no a² overflows."""
     return 1 / (np.sqrt(a - 1) * np.sqrt(a + 1))
 
+
+_ZERO2 = (lambda w, a, b: 0.0, lambda w, a, b: 0.0)
 
 # fmt: off
 PRIMITIVES: dict[str, Prim] = {
@@ -172,18 +240,38 @@ PRIMITIVES: dict[str, Prim] = {
     "acosh": Prim(np.arccosh,  (_dacosh,),                                         ("1/√({a}² − 1)",),          "acosh({a})", "argument > 1", edge=(lambda a: a - 1, "the domain edge of")),
     "atanh": Prim(np.arctanh,  (lambda w, a: 1 / ((1 - a) * (1 + a)),),           ("1/(1 − {a}²)",),           "atanh({a})", "−1 < argument < 1", edge=(lambda a: 1 - a * a, "the domain edge of")),
     "sigmoid": Prim(_sigmoid,  (_dsigmoid,),                                      ("{w}·(1 − {w})",),          "σ({a})"),
+    "atan2": Prim(np.arctan2,  (lambda w, a, b: _datan2(w, a, b, 0), lambda w, a, b: _datan2(w, a, b, 1)),
+                                                                                  ("{b}/({a}² + {b}²)", "−{a}/({a}² + {b}²)"), "atan2({a}, {b})", "arguments not both 0", edge=(lambda a, b: np.where(b < 0, a, np.hypot(a, b)), "the branch cut of")),
+    "hypot": Prim(np.hypot,    (lambda w, a, b: _dhypot(w, a, b, 0), lambda w, a, b: _dhypot(w, a, b, 1)),
+                                                                                  ("{a}/{w}", "{b}/{w}"),      "hypot({a}, {b})", "arguments not both 0"),
+    "max":   Prim(np.maximum,  (_dmax, lambda w, a, b: _dmax(w, b, a)),           ("if({a} > {b}, 1, if({a} == {b}, 0.5, 0))", "if({b} > {a}, 1, if({a} == {b}, 0.5, 0))"), "max({a}, {b})", edge=(lambda a, b: a - b, "the kink of")),
+    "min":   Prim(np.minimum,  (_dmin, lambda w, a, b: _dmin(w, b, a)),           ("if({a} < {b}, 1, if({a} == {b}, 0.5, 0))", "if({b} < {a}, 1, if({a} == {b}, 0.5, 0))"), "min({a}, {b})", edge=(lambda a, b: a - b, "the kink of")),
+    # comparisons and connectives: 1 or 0 (nan if an argument is), piecewise constant: derivative 0
+    "lt":    Prim(_truth(np.less),          _ZERO2, ("0", "0"), "{a} < {b}",  edge=(lambda a, b: a - b, "the switch of")),
+    "le":    Prim(_truth(np.less_equal),    _ZERO2, ("0", "0"), "{a} ≤ {b}",  edge=(lambda a, b: a - b, "the switch of")),
+    "gt":    Prim(_truth(np.greater),       _ZERO2, ("0", "0"), "{a} > {b}",  edge=(lambda a, b: a - b, "the switch of")),
+    "ge":    Prim(_truth(np.greater_equal), _ZERO2, ("0", "0"), "{a} ≥ {b}",  edge=(lambda a, b: a - b, "the switch of")),
+    "eq":    Prim(_truth(np.equal),         _ZERO2, ("0", "0"), "{a} == {b}", edge=(lambda a, b: a - b, "the switch of")),
+    "ne":    Prim(_truth(np.not_equal),     _ZERO2, ("0", "0"), "{a} ≠ {b}",  edge=(lambda a, b: a - b, "the switch of")),
+    "and":   Prim(_truth(lambda a, b: (a != 0) & (b != 0)), _ZERO2, ("0", "0"), "{a} and {b}"),
+    "or":    Prim(_truth(lambda a, b: (a != 0) | (b != 0)), _ZERO2, ("0", "0"), "{a} or {b}"),
+    "not":   Prim(_truth(lambda a: a == 0),                 (lambda w, a: 0.0,), ("0",), "not {a}"),
+    "if":    Prim(_select,     (lambda w, c, a, b: 0.0, lambda w, c, a, b: _taken(c), lambda w, c, a, b: _not_taken(c)),
+                                                                                  ("0", "if({a}, 1, 0)", "if({a}, 0, 1)"), "if({a}, {b}, {c})"),
 }
 # fmt: on
 
 # Operators are written with symbols; everything else in PRIMITIVES is a function.
-OPERATORS = frozenset({"add", "sub", "mul", "div", "pow", "neg"})
+OPERATORS = frozenset({"add", "sub", "mul", "div", "pow", "neg", "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not"})
+COMPARISONS = {"<": "lt", "<=": "le", "≤": "le", ">": "gt", ">=": "ge", "≥": "ge", "==": "eq", "!=": "ne", "≠": "ne"}
 FUNCTIONS: dict[str, str] = {name: name for name in PRIMITIVES if name not in OPERATORS}
 FUNCTIONS["ln"] = "log"                      # ln is log, as in lecture notes
+FUNCTIONS["pow"] = "pow"                     # pow(a, b) is a^b
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e": float(np.e)}
 
 
 # The one ASCII spelling of the notation every printer uses (tables, trace, DOT, --check).
-_ASCII = str.maketrans({"·": "*", "−": "-", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "ᵀ": "^T",
+_ASCII = str.maketrans({"·": "*", "−": "-", "≤": "<=", "≥": ">=", "≠": "!=", "√": "sqrt", "∛": "cbrt", "σ": "sigmoid", "²": "^2", "ᵀ": "^T",
                         "∂": "d", "…": "...", "ε": "eps", "±": "+/-", "∇": "grad ", "Σ": "sum",
                         "\u0307": "_dot", "\u0304": "_bar",
                         "ẋ": "x_dot", "ẇ": "w_dot", "ċ": "c_dot", "ȳ": "y_bar"})

@@ -63,7 +63,7 @@ from .graph import Const, Graph, read
 from .parse import parse
 from .primitives import PRIMITIVES, ascii_math
 
-SLOTS = ("w", "a", "b")           # the placeholders of the rule text: the value, then the arguments
+SLOTS = ("w", "a", "b", "c")           # the placeholders of the rule text: the value, then the arguments
 Curvature = tuple[tuple[int, Any], ...]   # per edge (i, j, k, c): pairs (w_q, ∂c/∂w_q), q over active arguments
 
 
@@ -72,7 +72,7 @@ Curvature = tuple[tuple[int, Any], ...]   # per edge (i, j, k, c): pairs (w_q, �
 def rule_graph(prim: str, k: int) -> Graph:
     """c_k = ∂w/∂u_k of ``prim`` as a Graph over the inputs (w, a[, b]), from its rule text."""
     arity = len(PRIMITIVES[prim].partials)
-    text = ascii_math(PRIMITIVES[prim].rules[k]).format(w="w", a="a", b="b")
+    text = ascii_math(PRIMITIVES[prim].rules[k]).format(w="w", a="a", b="b", c="c")
     return parse(text, list(SLOTS[: 1 + arity]))
 
 
