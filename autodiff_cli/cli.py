@@ -19,7 +19,7 @@ from typing import Any
 import click
 import numpy as np
 
-from . import __version__, limits
+from . import __version__, limits, sources
 from . import run as loop
 from .core.ad import Mode, choose_mode
 from .core.graph import Graph, listing
@@ -38,6 +38,7 @@ from .errors import (
 from .outputs import files, open_sink
 from .outputs.sink import Discard, Sink, Style, styled
 from .points import Points, PointSpec, decimal, resolve, separated
+from .points import fields as split
 
 EXAMPLES = """\b
 Examples:
@@ -61,7 +62,7 @@ class Point(click.ParamType):
         if isinstance(value, PointSpec):
             return value
         text = str(value)
-        fields = text.split(",")
+        fields = split(text)
         if text.strip() == "":
             self.fail("the point is empty; give values such as 1,2 or x1=1,x2=2", param, ctx)
         if len(fields) > 1 and fields[-1].strip() == "":
@@ -112,7 +113,7 @@ class Vector(click.ParamType):
             self.fail(f"{text!r} names its entries; a seed is a list of numbers in input order (forward mode) "
                       "or output order (reverse mode), such as 1,0", param, ctx)
         try:
-            return tuple(decimal(f, f"in {text!r}") for f in text.split(","))
+            return tuple(decimal(f, f"in {text!r}") for f in split(text))
         except ValueError as err:
             self.fail(str(err), param, ctx)
 
@@ -220,6 +221,9 @@ class Command(click.Command):
         allow, ctx.allow_extra_args = ctx.allow_extra_args, True
         try:
             rest = super().parse_args(ctx, kept)
+            if ctx.params.get("expression") is None and ctx.params.get("program") is None and not ctx.resilient_parsing:
+                raise click.MissingParameter("Give the function as text, such as \"x1*x2 + sin(x1)\", or a program "
+                                             "with --file PATH.", ctx, next(p for p in self.params if p.name == "expression"))
         except click.MissingParameter as err:
             if attached is not None and err.param is not None and err.param.name == "expression":
                 raise click.MissingParameter(
@@ -465,7 +469,9 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
 
 
 @click.command(cls=Command, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
-@click.argument("expression")
+@click.argument("expression", required=False, metavar="EXPRESSION")    # or --file: parse_args checks
+@click.option("-f", "--file", "program", metavar="PATH",
+              help="Read the function (a formula or a program, conventionally PATH.adj) from a file.")
 @click.option("--at", "points", multiple=True, type=Point(),
               help='Values of the inputs: "1,2" in input order or "x1=1,x2=2" by name. Repeat for more points.')
 @click.option("--vars", "order", type=Names(), help="Input order, e.g. x2,x1 (default: the header, else x2 before x10).")
@@ -515,17 +521,19 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
 @click.option("--quiet", "-q", is_flag=True,
               help="No warnings or notes on standard error (errors still show); the exit status is unchanged.")
 @click.version_option(__version__, "--version", prog_name="adjac")
-def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
+def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str, ...] | None, mode: str,
          seed: tuple[float, ...] | None, points_file: str | None, fmt: str, output: str | None,
          digits: int | None, ascii_only: bool, layout: str, trace: bool, numbering: str, graph_dot: bool,
          graph_out: str | None,
          latex_standalone: bool, symbolic: bool, hessian: bool, hvp: tuple[float, ...] | None,
-         verify: bool, color: str = "auto", quiet: bool = False) -> None:
+         verify: bool, color: str = "auto", quiet: bool = False, program: str | None = None) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
     header declares the inputs and their order: f(x1, x2) = (...).  Use - to read
-    it from standard input.  Without --at, adjac prints the Jacobian as formulas.
+    it from standard input, or --file for a program from a file (definitions
+    r = ..., functions sq(u) = ..., sum(i = 1..n, ...), the outputs last).
+    Without --at, adjac prints the Jacobian as formulas.
 
     Exit status: 0 results printed; 1 results printed but some are not finite,
     or --check found a disagreement; 2 the command line or the expression is wrong;
@@ -533,6 +541,9 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     """
     if sys.stdout is None:                  # started with stdout closed (>&-): the exit status still counts
         sys.stdout = open(os.devnull, "w", encoding="utf-8")
+    if expression is not None and program is not None:
+        raise UsageError(f"give the function as EXPRESSION or with --file, not both (here {expression!r} and "
+                         f"--file {program})")
     if expression == "-" and sys.stdin is None:
         raise UsageError("EXPRESSION is -, but standard input is closed")
     given = click.get_current_context().params
@@ -543,16 +554,24 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
     for name, what in ((expression, "the expression"), (points_file, "the points, one per line,")):
         if name == "-" and _tty(sys.stdin):
             _note(f"adjac: waiting for {what} on standard input; type it, then press Ctrl-D on a new line to end it")
-    text = sys.stdin.read(limits.TEXT + 1) if expression == "-" else expression
-    if len(text) > limits.TEXT:                    # adjac - < /dev/zero would read without end
-        raise UsageError(f"standard input holds more than {limits.TEXT:,} characters of expression (README: Limits)",
-                         option="EXPRESSION")
+    if program is not None:
+        text = sources.read_program(program, limits.TEXT)
+    else:
+        assert expression is not None
+        text = sys.stdin.read(limits.TEXT + 1) if expression == "-" else expression
+        if len(text) > limits.TEXT:                    # adjac - < /dev/zero would read without end
+            raise UsageError(f"standard input holds more than {limits.TEXT:,} characters of expression "
+                             "(README: Limits)", option="EXPRESSION")
     text = text.removeprefix("\ufeff")      # a BOM from Notepad, Excel
     try:
         graph = parse(text, order, numbering=numbering)
     except ParseError as err:
-        raise UsageError(str(err), option="--vars" if err.text != text else "EXPRESSION") from None
-    _outputs(output, graph_out, points_file, expression)
+        where = "--vars" if err.text != text else ("--file" if program is not None else "EXPRESSION")
+        raise UsageError((f"in {program}: " if where == "--file" else "") + str(err), option=where) from None
+    for warning in graph.warnings:
+        _note(f"adjac: warning: {warning}")
+    expression = expression if expression is not None else ""
+    _outputs(output, graph_out, points_file, expression, program)
     out: Any = sys.stdout                   # where the results go: a file written whole with --output
     many = points_file is not None or fmt == "npy"
     if many or output not in (None, "-"):
@@ -704,9 +723,12 @@ def _batch_options(graph: Graph, expression: str, points: Sequence[PointSpec], p
             raise UsageError("--format npy needs points: add --at or --points")
 
 
-def _outputs(output: str | None, graph_out: str | None, points_file: str | None, expression: str) -> None:
+def _outputs(output: str | None, graph_out: str | None, points_file: str | None, expression: str,
+             program: str | None = None) -> None:
     """Refuse, before anything is computed, an output that cannot be written or would replace an input."""
     reads: list[str | int] = [points_file] if points_file not in (None, "-") else []
+    if program is not None:
+        reads.append(program)
     if (points_file == "-" or expression == "-") and sys.stdin is not None:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             reads.append(sys.stdin.fileno())

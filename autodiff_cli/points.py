@@ -25,9 +25,9 @@ from typing import IO, NamedTuple
 
 import numpy as np
 
-from .core.graph import Graph, listing
-from .core.parse import DECIMAL, NAME
-from .errors import PointsError, UsageError
+from .core.graph import Graph, format_number, listing
+from .core.parse import DECIMAL, NAME, constant
+from .errors import ParseError, PointsError, UsageError
 
 # typographic minus signs that word processors and some keyboards produce instead of '-'
 MINUS_SIGNS = str.maketrans(dict.fromkeys("\u2212\u2012\u2013\u2014\u2010\u2011\ufe63\uff0d", "-"))
@@ -370,13 +370,40 @@ class PointSpec(NamedTuple):
 
 
 def decimal(text: str, what: str) -> float:
-    """A finite decimal number, or a ValueError that says what is wrong with it."""
+    """A finite number: a decimal, or a constant expression of the language (pi/2,
+    1/sqrt(2), 2*pi, −1); else a ValueError that says what is wrong with it."""
     s = text.strip()
     if not s:
         raise ValueError(f"{what}: empty value; give numbers separated by single commas, such as 1,2")
-    if not DECIMAL.match(s) or not math.isfinite(float(s)):
-        raise ValueError(f"{what}: {not_a_decimal(s)}")
-    return float(s)
+    if DECIMAL.match(s):
+        if not math.isfinite(float(s)):
+            raise ValueError(f"{what}: {not_a_decimal(s)}")
+        return float(s)
+    try:
+        value = constant(s)
+    except ParseError as err:
+        why = not_a_decimal(s)
+        if why.endswith("not names or formulas"):           # a formula, but not a constant one: say why
+            why = f"{s!r} is not a number or a constant expression: {err.message}"
+        raise ValueError(f"{what}: {why}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{what}: {s} is {format_number(value)}; give finite numbers")
+    return value
+
+
+def fields(text: str) -> list[str]:
+    """``text`` split at its commas outside parentheses: ``atan2(1, 2),3`` is two values."""
+    parts, depth, start = [], 0, 0
+    for k, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth <= 0:
+            parts.append(text[start:k])
+            start = k + 1
+    parts.append(text[start:])
+    return parts
 
 
 def separated(text: str, what: str) -> str | None:

@@ -23,7 +23,7 @@ LAYERS = [
     {"errors"},
     {"core", "core.primitives", "core.graph", "core.parse", "core.ad", "core.second"},
     {"report", "trace", "check", "symbolic", "points"},
-    {"run", "limits", "outputs", "outputs.notation", "outputs.sink", "outputs.table", "outputs.json", "outputs.csv",
+    {"run", "limits", "sources", "outputs", "outputs.notation", "outputs.sink", "outputs.table", "outputs.json", "outputs.csv",
      "outputs.npz", "outputs.latex", "outputs.dot", "outputs.files"},
     {"cli", "__main__", "__init__"},
 ]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from autodiff_cli import AdjacError, jacobian, linearize, parse
 from autodiff_cli.check import check
 from autodiff_cli.cli import main
-from autodiff_cli.core.primitives import FUNCTIONS
+from autodiff_cli.core.primitives import FUNCTIONS, PRIMITIVES
 
 SCALE = float(os.environ.get("ADJAC_FUZZ_SCALE", "1"))    # e.g. 20 for a long local hunt; CI runs 1
 FAST = settings(max_examples=int(150 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -92,11 +92,14 @@ def test_stdin_never_crashes(text):
 
 # --- random valid expressions -------------------------------------------------------------
 LEAVES = ["x1", "x2", "x3", "1", "2", "0.5", "pi"]
-UNARY = sorted(set(FUNCTIONS))
+UNARY = sorted(name for name, prim in FUNCTIONS.items() if len(PRIMITIVES[prim].partials) == 1)
+BINARY = sorted(name for name, prim in FUNCTIONS.items() if len(PRIMITIVES[prim].partials) == 2)
 exprs = st.recursive(
     st.sampled_from(LEAVES),
-    lambda e: st.builds("({} {} {})".format, e, st.sampled_from(["+", "-", "*", "/", "^", "**"]), e)
+    lambda e: st.builds("({} {} {})".format, e, st.sampled_from(["+", "-", "*", "/", "^", "**", "<", ">="]), e)
     | st.builds("{}({})".format, st.sampled_from(UNARY), e)
+    | st.builds("{}({}, {})".format, st.sampled_from(BINARY), e, e)
+    | st.builds("if({}, {}, {})".format, e, e, e)
     | st.builds("-{}".format, e),
     max_leaves=10,
 )

@@ -164,8 +164,8 @@ def every_primitive_in_math():
     """Each primitive's definition and partials, written by the same code as the output."""
     rows = []
     for prim in PRIMITIVES.values():
-        names = {"w": "w3", "a": "w1", "b": "w2"}
-        rows.append(to_math(f"w3 = {prim.show.format(**names)}"))
+        names = {"w": "w4", "a": "w1", "b": "w2", "c": "w3"}
+        rows.append(to_math(f"w4 = {prim.show.format(**names)}"))
         rows += [to_math(rule.format(**names)) for rule in prim.rules]
     return rows
 
@@ -346,6 +346,6 @@ def test_every_template_of_the_table_keeps_its_slots():
     for prim in PRIMITIVES.values():
         for text in (prim.show, *prim.rules):
             tex = template(text)
-            for slot in ("{w}", "{a}", "{b}"):
+            for slot in ("{w}", "{a}", "{b}", "{c}"):
                 assert (slot in text) == (slot in tex), (text, tex)
             assert "SLOT" not in tex and "mathit" not in tex, (text, tex)

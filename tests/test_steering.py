@@ -206,12 +206,8 @@ def test_an_ordinary_file_name_or_a_dash_is_still_a_file(tmp_path):
 
 
 @pytest.mark.parametrize(("expression", "says"), [
-    ("min(x, y)", "adjac has no min: (a + b - abs(a - b))/2 is min(a, b)"),
-    ("max(x, y)", "adjac has no max"),
-    ("atan2(x, y)", "adjac has no atan2: 2*atan(y/(sqrt(x^2 + y^2) + x)) is atan2(y, x)"),
-    ("arctan2(x, y)", "no arctan2 (atan2)"),
-    ("hypot(x, y)", "write sqrt(a^2 + b^2)"),
-    ("pow(x, y)", "write a^b"),
+    ("arctan2(x, y)", "adjac spells it atan2: write atan2(y, x)"),
+    ("maximum(x, y)", "did you mean max?"),
     ("ln10(x) + y", "did you mean log10?"),
     ("exp2(x) + y", "write 2^a"),
     ("exp10(x) + y", "write 10^a"),

@@ -1,6 +1,7 @@
 """Symbolic Jacobians: our sweeps over SymPy symbols, checked against hand derivations,
 SymPy's own differentiation, the numeric engines, and adjac's parser (round trip)."""
 
+import itertools
 import json
 import subprocess
 import sys
@@ -100,10 +101,9 @@ def inside(name, u):
 def test_each_primitive_symbolic_partial_equals_numeric(name):
     prim = PRIMITIVES[name]
     arity = len(prim.partials)
-    points = [u for u in ([(a,) for a in SAMPLES] if arity == 1 else [(a, b) for a in SAMPLES for b in SAMPLES])
-              if inside(name, u)]
+    points = [u for u in itertools.product(SAMPLES, repeat=arity) if inside(name, u)]
     assert len(points) >= 2, f"no sample points inside the domain of {name}"
-    slots = sp.symbols("a b", real=True)[:arity]
+    slots = sp.symbols("a b c", real=True)[:arity]
     w = symbolic.values()[name](*slots)                    # its value, in SymPy
     for u in points:
         at = dict(zip(slots, u))
@@ -117,7 +117,7 @@ def test_each_primitive_symbolic_partial_equals_numeric(name):
 @pytest.mark.parametrize("name", sorted(PRIMITIVES))
 def test_each_rule_is_adjacs_language(name):
     for k in range(len(PRIMITIVES[name].partials)):
-        parse(symbolic.rule_text(name, k), ["w", "a", "b"])   # raises ParseError if not
+        parse(symbolic.rule_text(name, k), ["w", "a", "b", "c"])   # raises ParseError if not
 
 
 def test_value_and_constant_maps_cover_the_table():

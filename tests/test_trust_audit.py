@@ -208,7 +208,7 @@ def test_an_npy_header_promising_more_rows_than_the_file_holds(tmp_path):
     (["x + 2_5", "--at", "1"], "write 25"),
     (["x*y*z", "--at", "1 2 3"], "separate values with commas, not spaces: 1,2,3"),
     (["x*y", "--at", "1,2", "--seed", "1 0", "--mode", "forward"], "separate values with commas"),
-    (["hypot(x, y)", "--at", "1,2"], "adjac has no hypot"),
+    (["hypotenuse(x, y)", "--at", "1,2"], "did you mean hypot?"),
     (["x*y y*x", "--at", "1,2"], "or a comma between two outputs"),
     (["x*y", "x=1,y=2"], "--at x=1,y=2"),
 ])

@@ -49,6 +49,12 @@ class Graph:
     labels: tuple[str, ...]       # source text of each output
     text: str = field(default="", repr=False)  # the whole expression, for spans
     numbering: str = field(default="depth", repr=False)  # how the tape is ordered: "depth" or "appearance"
+    names: tuple[str, ...] = field(default=(), repr=False)  # per w_i: the program's name for it (r = ...), or ""
+    warnings: tuple[str, ...] = field(default=(), repr=False, compare=False)  # about the text: unused definitions
+
+    def named(self, i: int) -> str:
+        """The program's name of w_i (``r`` for ``r = sqrt(...)``), or ""."""
+        return self.names[i] if i < len(self.names) else ""
 
     @property
     def n(self) -> int:
@@ -82,7 +88,7 @@ class Graph:
         if i < self.n:
             return self.inputs[i]
         op = self.tape[i - self.n]
-        names = dict(zip("ab", (self.name(a) for a in op.args)))
+        names = dict(zip("abc", (self.name(a) for a in op.args)))
         return PRIMITIVES[op.prim].show.format(**names)
 
     def source(self, i: int, limit: int = 60) -> str:
@@ -176,6 +182,11 @@ class Graph:
         carries ẇ_i for every w_i that depends on x_j, pass k carries w̄_i for every w_i
         that y_k depends on.  Structural zeros are not carried."""
         return self._forward_closure[0] if mode == "forward" else self._reverse_closure
+
+    @cached_property
+    def branches(self) -> bool:
+        """Whether some op is an ``if`` whose condition depends on the inputs."""
+        return any(op.prim == "if" for op in self.tape)
 
     @cached_property
     def mask(self) -> np.ndarray:

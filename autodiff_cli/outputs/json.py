@@ -80,7 +80,7 @@ def warnings_list(report: Report | Summary) -> list[dict[str, Any]]:
 def trace_object(trace: Trace, scalar: Any = None) -> dict[str, Any]:
     """The "trace" member of a JSON result (see README, "Tracing the sweeps").
 
-    {"mode", "nodes": [{"name", "definition", "value", "input", "outputs"}],
+    {"mode", "nodes": [{"name", "definition", "value", "input", "outputs"[, "named"]}],
      "passes": [{"seed", "label", "derivatives": {name: value}, "rows": [...]}]}
     Structurally zero derivatives are 0.0; non-finite numbers are null.  ``scalar``
     writes each value (default: a JSON number; ``symbolic`` passes its formula writer).
@@ -94,6 +94,9 @@ def trace_object(trace: Trace, scalar: Any = None) -> dict[str, Any]:
     nodes = [{"name": f"w{i + 1}", "definition": graph.definition(i), "value": write(trace.w[i]),
               "input": graph.inputs[i] if i < graph.n else None,
               "outputs": [f"y{k + 1}" for k in trace.outputs_at(i)]} for i in range(len(graph))]
+    if graph.names:                          # a program: the names it gave its intermediates
+        for i, node in enumerate(nodes):
+            node["named"] = graph.named(i) or None
     passes = []
     nt = Notation()
     for q, sweep in enumerate(trace.passes):
@@ -315,8 +318,8 @@ def symbolic_document(report: SymbolicReport, with_trace: bool = False) -> dict[
         result["jacobian"] = [[formula(c) for c in row] for row in report.jacobian]
     if with_trace and report.order == 1:
         result["trace"] = trace_object(symbolic.trace(report), formula)
-    wengert = [{"name": f"w{i + 1}", "definition": graph.definition(i), "formula": formula(w_i)}
-               for i, w_i in enumerate(report.w)]
+    wengert = [{"name": f"w{i + 1}", "definition": graph.definition(i), "formula": formula(w_i),
+                **({"named": graph.named(i) or None} if graph.names else {})} for i, w_i in enumerate(report.w)]
     return {"variables": list(graph.inputs), "outputs": list(graph.labels), "symbolic": True,
             "mode": "forward-over-reverse" if report.order == 2 else report.mode, "passes": report.n_passes,
             "wengert": wengert, "results": [result],

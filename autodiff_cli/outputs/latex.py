@@ -56,6 +56,8 @@ _OPERATORS = {
     "atan": r"\arctan", "log2": r"\log_{2}", "log10": r"\log_{10}", "sign": r"\operatorname{sign}",
     "asinh": r"\operatorname{arsinh}", "acosh": r"\operatorname{arcosh}", "atanh": r"\operatorname{artanh}",
     "sigmoid": r"\sigma", "cbrt": r"\sqrt[3]", "sqrt": r"\sqrt",
+    "max": r"\max", "min": r"\min", "atan2": r"\operatorname{atan2}", "hypot": r"\operatorname{hypot}",
+    "if": r"\operatorname{if}", "and": r"\wedge", "or": r"\vee", "not": r"\neg",
 }
 
 _TOKEN = re.compile(r"""
@@ -88,7 +90,7 @@ def texttt(text: str) -> str:
 
 def name(text: str) -> str:
     """An identifier as math: ``x1`` → ``x_{1}``, ``theta`` → ``\\theta``, ``rate`` → ``\\mathit{rate}``."""
-    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", text)
+    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", text) or re.fullmatch(r"([A-Za-z]+)\[(\d+)\]", text)   # x1, x_1, x[1]
     stem, index = (m.group(1), m.group(2)) if m else (text, "")
     if stem in _GREEK:
         stem = "\\" + stem
@@ -118,7 +120,7 @@ def math(text: str) -> str:
     ``w4 = w1·w2`` → ``w_{4} = w_{1} \\cdot w_{2}``; ``ẇ3 = cos(w1)·ẇ1`` → ``\\dot{w}_{3} = \\cos(w_{1})
     \\cdot \\dot{w}_{1}``; ``1/√(1 − w1²)`` → ``1/\\sqrt{1 - w_{1}^{2}}``; ``w1^(2−1)`` → ``w_{1}^{2-1}``.
     """
-    tokens = [(m.lastgroup or "char", m) for m in _TOKEN.finditer(text)]
+    tokens = [(m.lastgroup or "char", m) for m in _TOKEN.finditer(text.replace("==", "="))]
     out, _ = _convert(tokens, 0, None)
     return " ".join(out.split())
 
@@ -195,7 +197,7 @@ def _argument(tokens: list[tuple[str, Any]], k: int) -> tuple[str, int]:
 _SYMBOLS = {
     "·": r" \cdot ", "−": "-", "²": "^{2}", "σ": r"\sigma ", "∂": r"\partial ", "…": r"\ldots ", "|": "|",
     "+": " + ", "=": " = ", ",": ", ", "-": "-", "/": "/", ")": ")", "[": "[", "]": "]", "<": "<", ">": ">",
-    "ᵀ": "^{\\top}", "'": "'", ":": ":", ";": ";", ".": ".", "*": r" \cdot ", "!": "!",
+    "≤": r" \le ", "≥": r" \ge ", "≠": r" \ne ", "ᵀ": "^{\\top}", "'": "'", ":": ":", ";": ";", ".": ".", "*": r" \cdot ", "!": "!",
 }
 
 
@@ -205,7 +207,7 @@ def _escape_math(ch: str) -> str:
 
 
 # --- the trace's notation in LaTeX, from structure ------------------------------------------
-_PLACEHOLDER = {"w": "SLOTw", "a": "SLOTa", "b": "SLOTb"}
+_PLACEHOLDER = {"w": "SLOTw", "a": "SLOTa", "b": "SLOTb", "c": "SLOTc"}
 
 
 @functools.cache
@@ -222,7 +224,7 @@ def template(text: str) -> str:
     return out
 
 
-_LATEX_SLOT = re.compile(r"\{([wab])\}")
+_LATEX_SLOT = re.compile(r"\{([wabc])\}")
 
 
 @dataclass(frozen=True)
@@ -306,7 +308,9 @@ def function_block(graph: Graph) -> str:
 
 # Binding strength of what ``function_math`` writes: a sum, a product, a unary minus, a
 # power, an atom (a name, a number, a call, a fraction, anything in parentheses).
-_SUM, _PRODUCT, _NEG, _POWER, _ATOM = range(1, 6)
+_LOGIC, _SUM, _PRODUCT, _NEG, _POWER, _ATOM = range(6)    # _LOGIC: a comparison, and, or, not
+_RELATIONS = {"lt": "<", "le": r"\le", "gt": ">", "ge": r"\ge", "eq": "=", "ne": r"\ne",
+              "and": r"\wedge", "or": r"\vee"}
 
 # How each function of the language is set; ln and log are one function, always \ln.
 _FUNCTION_TEX = {**_OPERATORS, "log": r"\ln", "sigmoid": r"\sigma"}
@@ -368,8 +372,16 @@ def function_math(graph: Graph) -> list[str]:
             done.append((f"\\left|{arg(args[0])[0]}\\right|", _ATOM))
         elif prim == "exp" and not g.text[op.span[0] : op.span[1]].startswith("exp"):     # e^u, as typed
             done.append((f"e^{{{arg(args[0])[0]}}}", _POWER))
+        elif prim in _RELATIONS:
+            done.append((f"{at_least(args[0], _SUM)} {_RELATIONS[prim]} {at_least(args[1], _SUM)}", _LOGIC))
+        elif prim == "not":
+            done.append((f"\\neg {at_least(args[0], _ATOM)}", _LOGIC))
+        elif prim == "if":
+            cases = f"{arg(args[1])[0]} & \\text{{if }} {arg(args[0])[0]} \\\\ {arg(args[2])[0]} & \\text{{otherwise}}"
+            done.append((f"\\begin{{cases}} {cases} \\end{{cases}}", _ATOM))
         else:
-            done.append((f"{_FUNCTION_TEX[prim]}\\left({arg(args[0])[0]}\\right)", _ATOM))
+            inside = ", ".join(arg(a)[0] for a in args)
+            done.append((f"{_FUNCTION_TEX[prim]}\\left({inside}\\right)", _ATOM))
     return [arg(out)[0] for out in g.outputs]
 
 

@@ -68,7 +68,7 @@ def notation_for(graph: Graph, unicode: bool = True) -> Notation:
 DOT, BAR = "\u0307", "\u0304"                  # combining dot above, combining macron
 
 
-_SLOT = re.compile(r"\{([wab])\}")
+_SLOT = re.compile(r"\{([wabc])\}")
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def _slots(graph: Graph, i: int, show: Any) -> dict[str, str]:
     """{w}, {a}, {b} of op i, each written by ``show(arg)``."""
     op = graph.tape[i - graph.n]
     slots = {"w": show(i)}
-    slots.update(zip("ab", (show(a) for a in op.args)))
+    slots.update(zip("abc", (show(a) for a in op.args)))
     return slots
 
 
@@ -185,8 +185,10 @@ def definition(graph: Graph, i: int, nt: Notation = UNICODE) -> str:
         return nt.input(graph.inputs[i])
     op = graph.tape[i - graph.n]
     slots = {k: ("(-0)" if isinstance(a, Const) and a.value == 0 and str(a.value).startswith("-")   # x/(-0)
-                 else _names(nt, graph)(a)) for k, a in zip("ab", op.args)}
-    return nt.fill(nt.template(PRIMITIVES[op.prim].show), slots)
+                 else _names(nt, graph)(a)) for k, a in zip("abc", op.args)}
+    shown = nt.fill(nt.template(PRIMITIVES[op.prim].show), slots)
+    name = graph.named(i)
+    return f"{nt.input(name)} = {shown}" if name else shown      # w5 = r = √(w3 + w4): the program's name
 
 
 def partial_rule(graph: Graph, i: int, k: int, nt: Notation = UNICODE, template: str | None = None) -> str:

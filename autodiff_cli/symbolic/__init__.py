@@ -37,7 +37,7 @@ import numpy as np
 
 from ..core import ad
 from ..core.graph import Const, Graph
-from ..core.parse import parse
+from ..core.parse import DECIMAL, parse
 from ..core.primitives import CONSTANTS, PRIMITIVES, ascii_math
 from ..errors import AdjacError, SymbolicUnavailable
 
@@ -79,7 +79,34 @@ def values() -> dict[str, Callable[..., Any]]:
         "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
         "asinh": sp.asinh, "acosh": sp.acosh, "atanh": sp.atanh,
         "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
+        "atan2": sp.atan2, "hypot": lambda a, b: sp.sqrt(a**2 + b**2), "max": sp.Max, "min": sp.Min,
+        "lt": _truth(sp.Lt), "le": _truth(sp.Le), "gt": _truth(sp.Gt), "ge": _truth(sp.Ge),
+        "eq": _truth(sp.Eq), "ne": _truth(sp.Ne),
+        "and": _truth(lambda a, b: sp.And(condition(a), condition(b))),
+        "or": _truth(lambda a, b: sp.Or(condition(a), condition(b))),
+        "not": _truth(lambda a: sp.Not(condition(a))),
+        "if": lambda c, a, b: sp.Piecewise((a, condition(c)), (b, True)),
     }
+
+
+def _truth(test: Callable[..., Any]) -> Callable[..., Any]:
+    """A comparison or connective as adjac has it: the number 1 where it holds, else 0."""
+    def f(*u: Any) -> Any:
+        sp = sympy_module()
+        held = test(*u)
+        if held in (sp.true, sp.false):
+            return sp.Integer(1 if held else 0)
+        return sp.Piecewise((1, held), (0, True))
+    return f
+
+
+def condition(c: Any) -> Any:
+    """The condition c ≠ 0 as a SymPy boolean: the comparison itself for a 1-or-0 Piecewise."""
+    sp = sympy_module()
+    if isinstance(c, sp.Piecewise) and len(c.args) == 2 and c.args[0][0] == 1 and c.args[1] == (0, True):
+        return c.args[0][1]
+    held = sp.Ne(c, 0)
+    return held
 
 
 @functools.cache
@@ -160,6 +187,8 @@ def _exact(graph: Graph, a: Const) -> Any:
     written = graph.text[a.span[0] : a.span[1]]
     if written in CONSTANTS:
         return constants()[written]
+    if not DECIMAL.match(written):        # an index of sum(i = ...), a constant of the program
+        return number(a.value)
     return sympy_module().Rational(written) if math.isfinite(a.value) else sympy_module().oo
 
 
@@ -167,15 +196,15 @@ def _exact(graph: Graph, a: Const) -> Any:
 def rule_text(prim: str, k: int) -> str:
     """The paper rule of ∂w/∂u_k in adjac's language: ``b*a^(b-1)``."""
 
-    return ascii_math(PRIMITIVES[prim].rules[k]).format(w="w", a="a", b="b")
+    return ascii_math(PRIMITIVES[prim].rules[k]).format(w="w", a="a", b="b", c="c")
 
 
 @functools.cache
 def _rule(prim: str, k: int) -> tuple[Any, tuple[Any, ...]]:
     """The rule as a SymPy expression over placeholders (w, a, b), compiled once."""
     sp = sympy_module()
-    slots = (sp.Dummy("w"), sp.Dummy("a"), sp.Dummy("b"))
-    (expr,) = expressions(rule_text(prim, k), dict(zip("wab", slots)))
+    slots = (sp.Dummy("w"), sp.Dummy("a"), sp.Dummy("b"), sp.Dummy("c"))
+    (expr,) = expressions(rule_text(prim, k), dict(zip("wabc", slots)))
     return expr, slots
 
 
@@ -552,7 +581,7 @@ def _roots(expr: Any) -> set[Any]:
 
 # --- SymPy -> adjac's language -------------------------------------------------------------
 _FUNCTION_NAMES = {"sin", "cos", "tan", "exp", "log", "sinh", "cosh", "tanh", "asin", "acos", "atan",
-                   "asinh", "acosh", "atanh", "Abs", "sign", "cbrt"}
+                   "asinh", "acosh", "atanh", "Abs", "sign", "cbrt", "atan2", "Max", "Min", "Piecewise"}
 
 
 def writable(expr: Any) -> bool:
@@ -564,6 +593,10 @@ def writable(expr: Any) -> bool:
         if isinstance(node, sp.Function):
             if type(node).__name__ not in _FUNCTION_NAMES:
                 return False
+        elif isinstance(node, (sp.Max, sp.Min, sp.Piecewise, sp.functions.elementary.piecewise.ExprCondPair, sp.Tuple)):
+            continue
+        elif isinstance(node, (sp.core.relational.Relational, sp.And, sp.Or, sp.Not)) or node in (sp.true, sp.false):
+            continue
         elif not isinstance(node, (sp.Add, sp.Mul, sp.Pow, sp.Symbol, sp.Number, sp.NumberSymbol, sp.Dummy)):
             return False
         elif node.is_Number and not node.is_extended_real:
@@ -609,6 +642,45 @@ def _printer() -> Any:
 
         def _print_NaN(self, expr: Any) -> str:
             return "(0/0)"
+
+        def _print_Max(self, expr: Any) -> str:
+            return self._nest("max", expr.args)
+
+        def _print_Min(self, expr: Any) -> str:
+            return self._nest("min", expr.args)
+
+        def _nest(self, name: str, args: Any) -> str:
+            text = self._print(args[0])
+            for arg in args[1:]:
+                text = f"{name}({text}, {self._print(arg)})"
+            return text
+
+        def _print_Piecewise(self, expr: Any) -> str:
+            pieces = list(expr.args)
+            value, held = pieces.pop()
+            text = self._print(value) if held == sympy_module().true else f"if({self._print(held)}, {self._print(value)}, 0/0)"
+            for value, held in reversed(pieces):
+                text = f"if({self._print(held)}, {self._print(value)}, {text})"
+            return text
+
+        def _print_Relational(self, expr: Any) -> str:
+            op = {"==": "==", "!=": "!="}.get(expr.rel_op, expr.rel_op)
+            return f"{self.parenthesize(expr.lhs, 10)} {op} {self.parenthesize(expr.rhs, 10)}"
+
+        def _print_And(self, expr: Any) -> str:
+            return " and ".join(f"({self._print(a)})" for a in expr.args)
+
+        def _print_Or(self, expr: Any) -> str:
+            return " or ".join(f"({self._print(a)})" for a in expr.args)
+
+        def _print_Not(self, expr: Any) -> str:
+            return f"not ({self._print(expr.args[0])})"
+
+        def _print_BooleanTrue(self, expr: Any) -> str:
+            return "1"
+
+        def _print_BooleanFalse(self, expr: Any) -> str:
+            return "0"
 
         def _print_Function(self, expr: Any) -> str:
             if type(expr).__name__ not in _FUNCTION_NAMES:

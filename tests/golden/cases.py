@@ -239,7 +239,14 @@ CASES: list[Case] = [
     Case("nonfinite-overflow", "overflow to inf (no big integers)", ("9**9**9**9 * x + 2^2^2^2^2^2", "--at", "1")),
 
     # ---- errors in the expression (exit 2, caret under the problem)
-    Case("error-unknown-function", "unknown function: caret and did-you-mean", ("sinn(x1) + 2x1", "--at", "1")),
+    Case("error-unknown-function", "a syntax error is found before a name is looked up (the program is read whole)",
+         ("sinn(x1) + 2x1", "--at", "1")),
+    Case("error-unknown-function-alone", "unknown function: caret and did-you-mean", ("sinn(x1) + 2*x1", "--at", "1")),
+    Case("program-polar", "a program: intermediates named in the trace", ("r = sqrt(x^2 + y^2); t = atan2(y, x)\n"
+         "r*cos(2*t), r*sin(2*t)", "--at", "1,2", "--trace", "--mode", "reverse")),
+    Case("program-broyden", "x[1..n], a comprehension, if on constants", ("n = 4; f(x[1..n]) = [(3 - 2*x[i])*x[i] - "
+         "if(i > 1, x[i-1], 0) - 2*if(i < n, x[i+1], 0) + 1 for i = 1..n]", "--at", "0.5,1,1.5,2", "--format", "json")),
+    Case("program-error", "an error points into a program", ("t = [1, 2]\nf(x) = x*t[3]", "--at", "1")),
     Case("error-implicit-multiplication", "2x suggests 2*x", ("2x + 1", "--at", "1")),
     Case("error-unbalanced", "an unclosed parenthesis", ("sin(x + 1", "--at", "1")),
     Case("error-stray-character", "a character that is not in the language", ("x $ y", "--at", "1,2")),
