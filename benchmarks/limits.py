@@ -42,6 +42,10 @@ def cases() -> list[tuple[str, str, list[str]]]:
         ("10 000 outputs, table", ",".join(f"x*{k}" for k in range(10_000)), ["--at", "1"]),
         ("10 000 outputs, --check", ",".join(f"x*{k}" for k in range(10_000)), ["--at", "1", "--check", "--format", "json"]),
         ("constant tower", "9**9**9**9 * x + 2^2^2^2^2^2", ["--at", "1"]),
+        ("program: sum over 1e5 terms, json", "f(x) = sum(i = 1..100000, (x - i/1000)^2)",
+         ["--at", "0.5", "--format", "json"]),
+        ("program: 1e4 inputs x[1..n], gradient, json", "n = 10000; f(x[1..n]) = sum(i = 1..n-1, "
+         "100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)", ["--at", ",".join(["0.5"] * 10_000), "--format", "json"]),
     ]
 
 
