@@ -374,7 +374,7 @@ def _probe(graph: Graph, X: np.ndarray, h: np.ndarray, w: list[Any]
                 g = _edge(op.prim)[0]
                 here = np.sign(g(*(a.value if isinstance(a, Const) else w[a][p] for a in op.args)))
                 there = np.sign(g(*(a.value if isinstance(a, Const) else v[a] for a in op.args)))
-                crossed = (here != there) & (kinks[p, j] < 0)
+                crossed = (here != there) & ~np.isnan(here) & ~np.isnan(there) & (kinks[p, j] < 0)   # nan: no edge near
                 kinks[p[crossed], j[crossed]] = i
             if not np.isfinite(Y[r]).all():
                 found = np.zeros(len(r), dtype=bool)               # each probe: its first such variable

@@ -398,3 +398,16 @@ def test_points_can_come_from_standard_input_while_the_program_is_a_file(tmp_pat
     assert run.returncode == 0, run.stderr
     rows = [[float(v) for v in line.split(",")] for line in run.stdout.splitlines()[1:]]
     assert rows == [[1, 2, 3, 2, 1], [3, 4, 13, 6, 1]]
+
+
+def test_check_names_the_switch_and_not_atan2_off_its_branch_cut():
+    run = adjac("f(x, y) = if(atan2(y, x) < -pi/2, 100, 0) + y", "--at=0,-1", "--check")
+    assert "the switch of atan2(y, x) < -pi/2" in run.stdout and "branch cut" not in run.stdout
+    assert "PASS" in adjac("f(x, y) = atan2(y, x)", "--at=0,-1", "--check").stdout
+    across = adjac("f(x, y) = atan2(y, x)", "--at=-1,1e-9", "--check").stdout
+    assert "INCONCLUSIVE" in across and "the branch cut of atan2(y, x)" in across
+
+
+def test_formulas_keep_constants_folded_in_functions_and_loops_exact():
+    run = adjac("t(i) = i/29; f(x[1..2]) = sum(j = 1..2, x[j]*t(1)^j)", "--format", "json")
+    assert json.loads(run.stdout)["results"][0]["jacobian"] == [["1/29", "1/841"]]

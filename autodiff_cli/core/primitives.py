@@ -36,7 +36,8 @@ class Prim(NamedTuple):
     show: str                        # the operation on paper
     domain: str = ""                 # where f is finite and differentiable
     edge: tuple[Callable[..., Any], str] | None = None
-    # (g, what): g(*u) changes sign across a kink, pole, jump or domain edge of f, where
+    # (g, what): g(*u) changes sign across a kink, pole, jump or domain edge of f (nan: none
+    # near, as atan2's g away from its branch cut, the negative x axis), where
     # difference quotients do not measure the derivative (--check) and inf means "outside
     # the domain", not overflow (messages); ``what`` names it: "the pole of"
 
@@ -241,7 +242,7 @@ PRIMITIVES: dict[str, Prim] = {
     "atanh": Prim(np.arctanh,  (lambda w, a: 1 / ((1 - a) * (1 + a)),),           ("1/(1 − {a}²)",),           "atanh({a})", "−1 < argument < 1", edge=(lambda a: 1 - a * a, "the domain edge of")),
     "sigmoid": Prim(_sigmoid,  (_dsigmoid,),                                      ("{w}·(1 − {w})",),          "σ({a})"),
     "atan2": Prim(np.arctan2,  (lambda w, a, b: _datan2(w, a, b, 0), lambda w, a, b: _datan2(w, a, b, 1)),
-                                                                                  ("{b}/({a}² + {b}²)", "−{a}/({a}² + {b}²)"), "atan2({a}, {b})", "arguments not both 0", edge=(lambda a, b: np.where(b < 0, a, np.hypot(a, b)), "the branch cut of")),
+                                                                                  ("{b}/({a}² + {b}²)", "−{a}/({a}² + {b}²)"), "atan2({a}, {b})", "arguments not both 0", edge=(lambda a, b: np.where(b < 0, a, np.nan), "the branch cut of")),
     "hypot": Prim(np.hypot,    (lambda w, a, b: _dhypot(w, a, b, 0), lambda w, a, b: _dhypot(w, a, b, 1)),
                                                                                   ("{a}/{w}", "{b}/{w}"),      "hypot({a}, {b})", "arguments not both 0"),
     "max":   Prim(np.maximum,  (_dmax, lambda w, a, b: _dmax(w, b, a)),           ("if({a} > {b}, 1, if({a} == {b}, 0.5, 0))", "if({b} > {a}, 1, if({a} == {b}, 0.5, 0))"), "max({a}, {b})", edge=(lambda a, b: a - b, "the kink of")),

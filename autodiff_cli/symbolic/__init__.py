@@ -251,7 +251,20 @@ def constant(graph: Graph, a: Const) -> Any:
             close = _float(exact)
             if math.isfinite(a.value) and abs(close - a.value) <= 1e-12 * max(1.0, abs(a.value)):
                 return exact
-    return number(a.value)            # log(-1), 1/0 ...: the double adjac computes
+    return _fraction(a.value)         # log(-1), 1/0, a constant folded in a function or a loop ...
+
+
+def _fraction(value: float) -> Any:
+    """A folded constant whose text does not say it exactly (i/29 inside a loop, t(1) with
+    t(i) = i/29): the fraction with the smallest denominator up to 10^6 that is this very
+    double, 1/29; else the double itself, exactly."""
+    import fractions
+
+    if math.isfinite(value) and value != int(value):
+        near = fractions.Fraction(value).limit_denominator(1_000_000)
+        if near.numerator / near.denominator == value:
+            return sympy_module().Rational(near.numerator, near.denominator)
+    return number(value)
 
 
 def linearize(graph: Graph, x: Sequence[Any] | None = None) -> tuple[list[Any], list[ad.Edge]]:
