@@ -22,7 +22,8 @@ The colouring is greedy: columns are taken in some order, and each gets the smal
 colour none of its distance-2 neighbours (columns sharing a row with it) has.  The order
 matters; as ColPack offers, three are tried (largest-first: most neighbours first;
 smallest-last: the reverse of repeatedly removing the column with fewest neighbours left;
-natural: 0 … n−1), and the fewest colours win.  No colouring needs fewer colours than
+natural: 0 … n−1), and the fewest colours win; they are then numbered in the order of
+their first column, so that pass 1 seeds x1.  No colouring needs fewer colours than
 the most nonzeros in one row (the lower bound ρ), so the search stops when one meets it.
 Bidirectional (star bi-)colouring, which would compress an arrowhead to 3 passes, is not
 implemented: an arrowhead has a dense row and a dense column, so it takes min(n, m) passes.
@@ -124,14 +125,18 @@ def work(mask: np.ndarray) -> int:
     return int(np.dot(per_row, per_row))
 
 
+def max_row(mask: Any) -> int:
+    """ρ, the most entries one row can have nonzero: no colouring of the columns has fewer colours."""
+    return int(np.count_nonzero(np.asarray(mask, dtype=bool), axis=1).max(initial=0))
+
+
 def columns(mask: Any, orders: tuple[str, ...] = ORDERS) -> tuple[np.ndarray, str]:
     """A colouring of the columns of ``mask`` (m × n bool) in which no two columns of one
     colour share a row, and the order that gave it: the fewest colours over ``orders``
     (the first of them on a tie).  Raises TooLarge past BUDGET."""
     mask = np.asarray(mask, dtype=bool)
     n = mask.shape[1]
-    per_row = np.count_nonzero(mask, axis=1)
-    bound = int(per_row.max(initial=0))                 # ρ: the columns of a row all differ
+    bound = max_row(mask)                               # ρ: the columns of a row all differ
     if bound == n:                                      # a dense row: every column its own colour
         return np.arange(n, dtype=np.intp), orders[0]
     if work(mask) > BUDGET:
@@ -148,7 +153,16 @@ def columns(mask: Any, orders: tuple[str, ...] = ORDERS) -> tuple[np.ndarray, st
         if best[0].max(initial=-1) + 1 <= max(bound, 1):  # meets the lower bound: optimal
             break
     assert best is not None
-    return best
+    return _first_seen(best[0]), best[1]
+
+
+def _first_seen(colour: np.ndarray) -> np.ndarray:
+    """The same classes, numbered in order of their first column: column 0 has colour 0,
+    the next column of another colour has colour 1, and so on (passes in input order)."""
+    _, first, inverse = np.unique(colour, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.intp)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.ravel()]
 
 
 def rows(mask: Any, orders: tuple[str, ...] = ORDERS) -> tuple[np.ndarray, str]:
@@ -250,8 +264,7 @@ def plan(graph: Graph, mode: str) -> tuple[Direction, Colouring | None]:
     best: tuple[int, Direction, Colouring | None] = (n, "forward", None) if n <= m else (m, "reverse", None)
     mask = graph.mask
     for direction, side in (("forward", mask), ("reverse", mask.T)):
-        bound = int(np.count_nonzero(side, axis=1).max(initial=0))     # no colouring has fewer colours
-        if max(bound, 1) >= best[0] or work(side) > BUDGET:
+        if max(max_row(side), 1) >= best[0] or work(side) > BUDGET:
             continue
         found = colouring(graph, direction)  # type: ignore[arg-type]
         if found.count < best[0]:

@@ -25,12 +25,12 @@ def mark(c: int) -> str:
 
 
 def summary(colouring: Colouring | None, problem: str | None, direction: str) -> str:
-    """'forward: 50 columns in 2 colours (largest-first), 2 passes instead of 50'."""
+    """'forward: 50 columns in 2 colours (largest-first), 2 passes, not 50'."""
     if colouring is None:
         return f"{direction}: not coloured ({problem})"
     whole = len(colouring.colours)
     return (f"{direction}: {colouring.describe()} ({colouring.order}), "
-            f"{colouring.count} pass{'es' if colouring.count != 1 else ''} instead of {whole}")
+            f"{colouring.count} pass{'es' if colouring.count != 1 else ''}, not {whole}")
 
 
 def chosen_text(mode: str, colouring: Colouring | None, graph: Graph) -> str:
@@ -91,8 +91,8 @@ def spy_text(graph: Graph, columns: Colouring | None, rows: Colouring | None, pr
              mode: str, chosen: Colouring | None, unicode: bool, width: int = 80) -> str:
     """The whole --sparsity text: the plot, both colourings, the passes auto takes."""
     lines = spy(graph, columns, rows, unicode, width)
-    lines += ["", summary(columns, problems.get("forward"), "columns (forward)"),
-              summary(rows, problems.get("reverse"), "rows (reverse)"),
+    lines += ["", summary(columns, problems.get("forward"), "forward"),
+              summary(rows, problems.get("reverse"), "reverse"),
               f"the passes: {chosen_text(mode, chosen, graph)}"]
     text = "\n".join(line.rstrip() for line in lines) + "\n"
     return text if unicode else text.replace("×", "x")
