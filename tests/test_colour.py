@@ -291,6 +291,7 @@ def test_trace_shows_the_seed_matrix_and_the_compressed_jacobian():
 def test_trace_json_carries_s_the_compressed_values_and_their_entries():
     code, out, _ = run("sin(x1)*x2, x2*x3, cos(x3), x1^2", "--at", "1,2,3", "--trace", "--format", "json",
                        "--mode", "reverse-coloured")
+    assert code == 0
     doc = json.loads(out)
     compressed = doc["results"][0]["trace"]["compressed"]
     W = np.array(compressed["seed_matrix"])
