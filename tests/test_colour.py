@@ -340,3 +340,24 @@ def test_sparsity_json_and_wide_patterns():
     assert "colour  " + "12" * 25 in text                    # one mark per column: 50 fit in 80
     _, big, _ = run(tridiagonal(300), "--sparsity")
     assert "each mark is a block of" in big and max(len(line) for line in big.splitlines()) <= 80
+
+
+def test_entries_are_written_alike_into_a_j_that_is_not_contiguous():
+    graph = parse(f4(6), names(6))
+    X = np.random.default_rng(2).uniform(-1, 1, (5, 6))
+    _, J = ad.differentiate(graph, X, "forward")
+    found = colour.colouring(graph, "forward")
+    w, edges = ad.linearize(graph, X)
+    out = np.zeros((6, 6, 5)).transpose(2, 0, 1)            # (N, m, n), but not C-contiguous
+    for c, sweep in enumerate(ad.passes(graph, w, edges, "forward", found.seeds().T)):
+        ad.compressed(graph, sweep, "forward", found, c, 5, out=out)
+    np.testing.assert_array_equal(out, J)
+
+
+def test_latex_traces_label_the_coloured_passes():
+    code, out, _ = run("sin(x1), x1*x2, cos(x3)", "--at", "1,2,3", "--trace", "--format", "latex")
+    assert code == 0 and "(forward mode: 2 passes (3 columns in 2 colours))" in out
+    assert "column 1 of $JS$: $\\partial/\\partial x_{1} + \\partial/\\partial x_{3}$" in out
+    _, out, _ = run("sin(x1)*x2, x2*x3, cos(x3), x1^2", "--at", "1,2,3", "--trace", "--format", "latex",
+                    "--mode", "reverse-coloured")
+    assert "row 2 of $W^{\\top}J$: $\\nabla y_{2} + \\nabla y_{4}$" in out

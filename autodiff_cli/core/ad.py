@@ -314,27 +314,13 @@ def compressed(graph: Graph, sweep: Pass, mode: Mode, colouring: Colouring, c: i
     """The entries of J that pass c of a colouring gives, written into ``out`` (N, m, n) (or
     a new J of zeros): forward, J[k, j] = ẏ_k for each j of colour c in row k's pattern;
     reverse, J[k, j] = x̄_j for each k of colour c in column j's.  Each is one tangent
-    (adjoint) copied, so J is the uncompressed one bit for bit.
-
-    They are gathered first and written point by point (one fancy assignment on the rows of
-    J as (N, m·n)): a write per entry down a column of J strides m·n doubles and
-    touches a page per point, many times over."""
+    (adjoint) copied, so J is the uncompressed one bit for bit."""
     J = np.zeros((N, graph.m, graph.n)) if out is None else out
     ks, js = colouring.cells[c]
     refs = [graph.outputs[k] for k in ks] if mode == "forward" else js
-    cells = [(k * graph.n + j, sweep.derivatives[ref]) for k, j, ref in zip(ks, js, refs)
-             if not isinstance(ref, Const) and sweep.derivatives[ref] is not None]
-    if not cells:
-        return J
-    B = np.empty((N, len(cells)))
-    for q, (_, v) in enumerate(cells):
-        B[:, q] = v
-    flat = J.reshape(N, -1)
-    if np.shares_memory(flat, J):                                  # a view: J is C-contiguous
-        flat[:, [target for target, _ in cells]] = B
-    else:
-        for q, (target, _) in enumerate(cells):
-            J[:, target // graph.n, target % graph.n] = B[:, q]
+    for k, j, ref in zip(ks, js, refs):
+        if not isinstance(ref, Const) and sweep.derivatives[ref] is not None:
+            J[:, k, j] = sweep.derivatives[ref]
     return J
 
 
