@@ -54,9 +54,10 @@ class TooLarge(ValueError):
     """The pattern has too many pairs of columns (rows) that share a row (column) to colour."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Colouring:
-    """A colouring of the columns (forward) or rows (reverse) of J's sparsity pattern."""
+    """A colouring of the columns (forward) or rows (reverse) of J's sparsity pattern
+    (compared by identity: it holds the pattern, an array)."""
 
     mode: Direction                # "forward": the columns (inputs) are coloured; "reverse": the rows (outputs)
     colours: tuple[int, ...]       # colour of column j (forward) or row k (reverse), 0-based
