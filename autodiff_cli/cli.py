@@ -22,6 +22,7 @@ import numpy as np
 from . import __version__, limits, sources
 from . import run as loop
 from .core.ad import Mode, choose_mode
+from .core.colour import MODES
 from .core.graph import Graph, listing
 from .core.parse import NAME, parse
 from .errors import (
@@ -425,6 +426,10 @@ def _latex(o: dict[str, Any]) -> bool:
     return o["fmt"] == "latex" or o["latex_standalone"]
 
 
+def _coloured(o: dict[str, Any]) -> bool:
+    return o["mode"] in ("forward-coloured", "reverse-coloured")
+
+
 # Option combinations that cannot run, in the order they are checked (first match wins),
 # before anything is read or parsed.  Rules that need the function itself (how many inputs
 # it has, what a file holds) are checked where that is known.
@@ -465,6 +470,23 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
      "or leave out --symbolic for numbers"),
     (lambda o: o["symbolic"] and bool(o["points"]) and (o["hessian"] or o["hvp"] is not None),
      "--symbolic with --at shows first derivatives beside their values: leave out --symbolic, or --at for formulas"),
+    (lambda o: o["sparsity"] and (o["fmt"] not in ("table", "json") or o["latex_standalone"]),
+     "--sparsity prints the pattern of J as a table or in json, not --format {fmt}"),
+    (lambda o: o["sparsity"] and (_many(o) or o["trace"] or o["verify"] or o["graph_dot"] or o["graph_out"]
+                                  or o["symbolic"] or o["hessian"] or o["hvp"] is not None or o["seed"] is not None
+                                  or o["output"] not in (None, "-")),
+     "--sparsity prints the pattern of J and its colourings instead of results: leave out --points, --output, "
+     "--trace, --check, --graph, --graph-out, --symbolic, --hessian, --hvp and --seed"),
+    (lambda o: _coloured(o) and o["seed"] is not None,
+     "--mode {mode} compresses the passes of a whole Jacobian, and --seed makes one pass: "
+     "use --mode forward or reverse with --seed"),
+    (lambda o: _coloured(o) and (o["hessian"] or o["hvp"] is not None),
+     "--hessian and --hvp make one forward-over-reverse pass per direction, uncompressed: leave out --mode {mode}"),
+    (lambda o: _coloured(o) and (o["graph_dot"] or o["graph_out"] is not None),
+     "--graph and --graph-out draw one pass per input or output: use --mode forward or reverse"),
+    (lambda o: _coloured(o) and o["symbolic"],
+     "--mode {mode} compresses numeric passes, and formulas are swept one pass per input or output: "
+     "use --mode forward or reverse"),
 ]
 
 
@@ -475,8 +497,9 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
 @click.option("--at", "points", multiple=True, type=Point(),
               help='Values of the inputs: "1,2" in input order or "x1=1,x2=2" by name. Repeat for more points.')
 @click.option("--vars", "order", type=Names(), help="Input order, e.g. x2,x1 (default: the header, else x2 before x10).")
-@click.option("--mode", type=click.Choice(["auto", "forward", "reverse"]), default="auto", show_default=True,
-              help="forward: one pass per input; reverse: one per output; auto: the fewer passes.")
+@click.option("--mode", type=click.Choice(list(MODES)), default="auto", show_default=True,
+              help="forward: one pass per input; reverse: one per output; forward-coloured, reverse-coloured: "
+                   "one per colour of structurally orthogonal columns or rows; auto: the fewest passes of the four.")
 @click.option("--seed", type=Vector(),
               help="One pass only: forward gives J·v (v has n entries), reverse vᵀ·J (v has m entries).")
 @click.option("--points", "points_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
@@ -518,6 +541,9 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
 @click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour and bold: auto (in a terminal, unless NO_COLOR is set; FORCE_COLOR forces them), "
                    "always or never.  Tables keep their boxes in a terminal either way.")
+@click.option("--sparsity", is_flag=True,
+              help="Print the sparsity pattern of J (a spy plot) with the colourings of its columns and rows "
+                   "instead of the results.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No warnings or notes on standard error (errors still show); the exit status is unchanged.")
 @click.version_option(__version__, "--version", prog_name="adjac")
@@ -526,7 +552,8 @@ def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str
          digits: int | None, ascii_only: bool, layout: str, trace: bool, numbering: str, graph_dot: bool,
          graph_out: str | None,
          latex_standalone: bool, symbolic: bool, hessian: bool, hvp: tuple[float, ...] | None,
-         verify: bool, color: str = "auto", quiet: bool = False, program: str | None = None) -> None:
+         verify: bool, color: str = "auto", sparsity: bool = False, quiet: bool = False,
+         program: str | None = None) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -578,6 +605,9 @@ def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str
         _batch_options(graph, expression, points, points_file, fmt, output)
         if output not in (None, "-") and fmt != "npy":        # every text format can go to a file
             out = files.output(output).text()                    # written whole when the run completes
+    if sparsity:
+        _sparsity(graph, mode, fmt, out, not ascii_only and "utf" in (getattr(out, "encoding", "") or "").lower())
+        return
     formulas = symbolic or (not many and not points and graph.n > 0)
     if not many:
         picture = _picture_format(graph_dot, graph_out, fmt)
@@ -590,7 +620,16 @@ def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str
     second = hessian or hvp is not None
     if second:
         _second_usage(graph, seed, hvp)
-    chosen = "reverse" if second else choose_mode(graph, _mode(graph, mode, seed))   # the mode, resolved once
+    colouring = None                        # the mode, resolved once: a direction, compressed or not
+    if formulas and mode in ("forward-coloured", "reverse-coloured"):
+        raise UsageError(f"--mode {mode} compresses numeric passes, and without --at adjac prints formulas, "
+                         "one pass per input or output: add --at, or use --mode forward or reverse", option="--mode")
+    if second:
+        chosen: Mode = "reverse"
+    elif seed is not None or formulas:
+        chosen = choose_mode(graph, _mode(graph, mode, seed))
+    else:
+        chosen, colouring = _plan(graph, mode)
     unicode = not ascii_only and "utf" in (getattr(out, "encoding", "") or "").lower()
     boxes, colour = styled(out, color)
     style = Style(digits, unicode, plain=not boxes, trace=trace, check=verify, standalone=latex_standalone,
@@ -642,7 +681,7 @@ def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str
     sink = Discard() if graph_dot else _sink(fmt, out, graph, chosen, seed, style, output)   # --graph: DOT instead
     try:
         summary = loop.run(graph, source, chosen, seed, sink, progress=progress, sweeps=trace, check=verify,
-                           order=2 if second else 1, direction=hvp)
+                           order=2 if second else 1, direction=hvp, colouring=colouring)
     except PointsError:
         out.flush()
         raise
@@ -783,6 +822,41 @@ def _mode(graph: Graph, mode: str, seed: Sequence[float] | None) -> str:
         raise UsageError(
             f"in {mode} mode the seed needs {wanted[mode]} entries, one per {per}, not {size}", option="--seed")
     return mode
+
+
+def _plan(graph: Graph, mode: str) -> tuple[Mode, Any]:
+    """The direction of a whole Jacobian's passes and the colouring that compresses them (or None)."""
+    from .core import colour
+
+    try:
+        return colour.plan(graph, mode)
+    except colour.TooLarge as err:
+        raise UsageError(f"{err}: use --mode forward or reverse", option="--mode") from None
+
+
+def _sparsity(graph: Graph, mode: str, fmt: str, out: Any, unicode: bool) -> None:
+    """--sparsity: the pattern of J, the colourings of its columns and rows, and the passes --mode takes."""
+    import json
+    import shutil
+
+    from .core import colour
+    from .outputs import sparsity
+
+    found: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for direction in ("forward", "reverse"):
+        try:
+            found[direction] = colour.colouring(graph, direction)  # type: ignore[arg-type]
+        except colour.TooLarge as err:
+            found[direction], problems[direction] = None, str(err)
+    chosen, colouring = _plan(graph, mode)
+    if fmt == "json":
+        out.write(json.dumps(sparsity.document(graph, found["forward"], found["reverse"], problems, chosen,
+                                               colouring)) + "\n")
+        return
+    width = shutil.get_terminal_size((80, 24)).columns if _tty(out) else 80
+    out.write(sparsity.spy_text(graph, found["forward"], found["reverse"], problems, chosen, colouring,
+                                unicode, width))
 
 
 def _count(k: int, one: str, many: str) -> str:

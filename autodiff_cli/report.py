@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .core import ad
 from .core.graph import Const, Graph, format_number, read
 from .core.primitives import PRIMITIVES
+
+if TYPE_CHECKING:
+    from .core.colour import Colouring
 
 
 class Problem(NamedTuple):
@@ -49,6 +52,7 @@ class Report:
     second: np.ndarray | None = None       # --hessian: H (N, m, n, n), or Σ ȳ_k H_k (N, n, n) with a seed;
                                            # --hvp: H_k·v (N, m, n), or (Σ ȳ_k H_k)·v (N, n)
     direction: np.ndarray | None = None    # the v of --hvp
+    colouring: Colouring | None = None     # J from one pass per colour (core/colour.py), not per input or output
 
     @property
     def kind(self) -> str:
@@ -86,6 +90,8 @@ class Report:
             return (self.graph.n if self.direction is None else 1) * (1 if self.seed is not None else self.graph.m)
         if self.seed is not None:
             return 1
+        if self.colouring is not None:
+            return self.colouring.count
         return self.graph.n if self.mode == "forward" else self.graph.m
 
 
@@ -137,35 +143,43 @@ def _second_order_cause(report: Report, problem: Problem) -> Problem:
 
 
 def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, problems: int = 10,
-            sweeps: bool = True) -> Report:
+            sweeps: bool = True, colouring: Colouring | None = None) -> Report:
     """Evaluate graph at every point: the Jacobian, or one seeded pass if ``seed`` is given.
 
     ``problems`` bounds how many non-finite results are traced back to their node.
     ``sweeps=False`` keeps no per-pass records (``passes`` stays empty) and computes
-    through ``ad.differentiate``: chunked and faster, for many points.
+    through ``ad.differentiate``: chunked and faster, for many points.  A ``colouring``
+    (``core.colour.plan``) compresses the passes of a whole Jacobian: one per colour.
     """
     X = np.atleast_2d(np.asarray(points, dtype=float))
-    chosen = ad.choose_mode(graph, mode)
-    N = X.shape[0]
     seed = None if seed is None else np.asarray(seed, dtype=float)
+    colouring = colouring if seed is None else None
+    chosen = ad.choose_mode(graph, mode) if colouring is None else colouring.mode
+    N = X.shape[0]
     if not sweeps:
         flagged = np.zeros(N, dtype=bool)
         underflowed = np.zeros(N, dtype=bool)
-        values, D = ad.differentiate(graph, X, chosen, seed, flagged=flagged, underflowed=underflowed)
-        report = Report(graph, X, chosen, values, seed=seed)
+        values, D = ad.differentiate(graph, X, chosen, seed, flagged=flagged, underflowed=underflowed,
+                                     colouring=colouring)
+        report = Report(graph, X, chosen, values, seed=seed, colouring=colouring)
         if seed is not None:
             report.product = D
         else:
             report.jacobian = D
         return _check(report, problems, flagged, underflowed)
-    seeds = [seed] if seed is not None else list(ad.unit_seeds(graph, chosen))
+    seeds = ([seed] if seed is not None else list(colouring.seeds().T) if colouring is not None
+             else list(ad.unit_seeds(graph, chosen)))
     w, edges = ad.linearize(graph, X)
     passes = list(ad.passes(graph, w, edges, chosen, seeds))
     values = ad.outputs_of(graph, w, N)
-    report = Report(graph, X, chosen, values, seed=seed, passes=passes, w=w, edges=edges)
+    report = Report(graph, X, chosen, values, seed=seed, passes=passes, w=w, edges=edges, colouring=colouring)
     if seed is not None:
         refs = graph.outputs if chosen == "forward" else range(graph.n)
         report.product = ad.gather(passes[0].derivatives, refs, N)
+    elif colouring is not None:
+        report.jacobian = np.zeros((N, graph.m, graph.n))
+        for c, sweep in enumerate(passes):
+            ad.compressed(graph, sweep, chosen, colouring, c, N, out=report.jacobian)
     else:
         report.jacobian = ad.assemble(graph, passes, chosen, N)
     return _check(report, problems, ad.nonfinite_points(w, list(range(len(w))), N, graph), ad.underflow_points(graph, w, N)[0])

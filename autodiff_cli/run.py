@@ -45,11 +45,12 @@ def chunk_size(graph: Graph, mode: str, seeded: bool = False, order: int = 1) ->
 
 def run(graph: Graph, chunks: Iterable[np.ndarray], mode: ad.Mode, seed: Any, sink: Sink, problems: int = 10,
         progress: Callable[[], None] | None = None, sweeps: bool = False, check: bool = False,
-        order: int = 1, direction: Any = None) -> Summary:
+        order: int = 1, direction: Any = None, colouring: Any = None) -> Summary:
     """Compute and write chunk by chunk.  At most ``problems`` non-finite results are traced
     to their node over the whole run; the rest are only counted.  ``sweeps`` keeps each
     pass (for --trace); ``check`` verifies every point (--check); ``order`` 2 computes
-    gradients and Hessians instead (or, with ``direction`` v, Hessian-vector products).  A PointsError from
+    gradients and Hessians instead (or, with ``direction`` v, Hessian-vector products);
+    ``colouring`` compresses the passes of J (``core.colour.plan``).  A PointsError from
     ``chunks`` propagates after the sink has been closed; any other exception (an interrupt,
     a failed write) leaves the sink unfinished, so the output cannot pass for complete."""
     summary = Summary()
@@ -61,7 +62,7 @@ def run(graph: Graph, chunks: Iterable[np.ndarray], mode: ad.Mode, seed: Any, si
             if order == 2:
                 report = compute_second(graph, X, seed, direction, problems=left)
             else:
-                report = compute(graph, X, mode, seed, problems=left, sweeps=sweeps)
+                report = compute(graph, X, mode, seed, problems=left, sweeps=sweeps, colouring=colouring)
             offset = summary.points
             report.problems = [p._replace(point=p.point + offset) for p in report.problems]
             checked: Any = None

@@ -9,6 +9,7 @@ read without touching the engines.  ``assemble`` builds the same rows from any v
       graph, mode, point           the function, "forward" | "reverse", x
       w                            w_i at x, for every Wengert variable (0-based i)
       passes: tuple[PassTrace]     one per seed, in the order they ran
+      colouring                    None, or the colouring whose colour q pass q seeds (core/colour.py)
     PassTrace                      one sweep
       seed                         x_dot (forward, n entries) or y_bar (reverse, m entries)
       identity                     True when the seed is e_q (a column or row of J), else --seed
@@ -75,6 +76,27 @@ class Trace:
     point: tuple[float, ...]
     w: tuple[float, ...]
     passes: tuple[PassTrace, ...]
+    colouring: Any = None          # core.colour.Colouring: pass q seeds every column (row) of colour q
+
+    def coloured_entry(self, q: int, node: int) -> tuple[int, int] | None:
+        """In a coloured pass q, the entry (k, j) of J that the row of ``node`` gives: the
+        one column j of colour q in the pattern of output y_k = w_node (forward), or the
+        one row k of colour q in the pattern of column x_node (reverse); None if none."""
+        if self.colouring is None:
+            return None
+        mask, colours = self.colouring.mask, self.colouring.colours
+        if self.mode == "forward":
+            for k in self.outputs_at(node):
+                for j in np.flatnonzero(mask[k]):
+                    if colours[j] == q:
+                        return k, int(j)
+            return None
+        if node >= self.graph.n:
+            return None
+        for row in np.flatnonzero(mask[:, node]):
+            if colours[row] == q:
+                return int(row), node
+        return None
 
     def outputs_at(self, i: int) -> list[int]:
         """Every k with y_k = w_i."""
@@ -109,12 +131,13 @@ def build(report: Report, p: int) -> Trace:
     derivatives = [[None if v is None else _at(v, p) for v in sweep.derivatives] for sweep in report.passes]
     seeds = [tuple(float(s) for s in np.ravel(sweep.seed)) for sweep in report.passes]
     return assemble(report.graph, report.mode, tuple(float(v) for v in report.points[p]),
-                    tuple(_at(v, p) for v in report.w), report.edges, cs, seeds, derivatives, report.seed is None)
+                    tuple(_at(v, p) for v in report.w), report.edges, cs, seeds, derivatives, report.seed is None,
+                    colouring=report.colouring)
 
 
 def assemble(graph: Graph, mode: ad.Mode, point: tuple[Any, ...], w: tuple[Any, ...], edges: list[ad.Edge],
              cs: list[Any], seeds: list[tuple[float, ...]], derivatives: list[list[Any]], identity: bool,
-             zero: Any = 0.0) -> Trace:
+             zero: Any = 0.0, colouring: Any = None) -> Trace:
     """A Trace from one linearization (w, edges with partials ``cs``) and the passes' derivatives.
 
     Entries may be numbers (``build``) or formulas (``symbolic.trace``); ``zero`` stands
@@ -140,7 +163,7 @@ def assemble(graph: Graph, mode: ad.Mode, point: tuple[Any, ...], w: tuple[Any, 
                 own = tuple(outputs.get(j, ()))
                 rows.append(Row(j, own, tuple(by_argument.get(j, ())), zero if d[j] is None else d[j], d[j] is None))
         passes.append(PassTrace(q, seed, identity, tuple(rows)))
-    return Trace(graph, mode, point, w, tuple(passes))
+    return Trace(graph, mode, point, w, tuple(passes), colouring)
 
 
 # --- second order: forward-over-reverse, written out (--trace with --hessian or --hvp) ---------

@@ -18,6 +18,8 @@ it prints figures.  Sections follow issue 8:
 5. end-to-end batch: 10^6 points of F1, csv in and out, npy in and out
 6. second order: the Hessian of F3 at 10^3 and 10^4 points against JAX jit(vmap(hessian))
    and SymPy lambdify(hessian); time(Hessian)/time(gradient), time(HVP)/time(gradient)
+7. compressed Jacobians (issue 16): F4 at 10^4 and 10^5 points, adjac with the colouring
+   --mode auto takes (2 passes) against adjac uncompressed (50 passes) and the peers, interleaved
 """
 
 from __future__ import annotations
@@ -507,10 +509,72 @@ def second_order(quick: bool, repeat: int) -> None:
           "means the peer is faster), and adjac's cost ratios", ["what", "N", "engine", "median", "adjac/peer"], rows)
 
 
+# --- 7. compressed Jacobians ---------------------------------------------------------------
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux /proc/meminfo), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def colouring(quick: bool, repeat: int) -> None:
+    """F4 (50 × 50 cyclic bidiagonal) through the Python API: adjac with the passes that
+    --mode auto takes (2 colours), adjac uncompressed (50 forward passes), and the peers,
+    run interleaved (one run of each in turn, medians), each writing the dense J (N, 50, 50)."""
+    from autodiff_cli.core import ad, colour
+
+    graph = parse(f4(50))
+    direction, found = colour.plan(graph, "auto")
+    assert found is not None and direction == "forward"
+    rng = np.random.default_rng(7)
+    rows = []
+    for N in ([10**3, 10**4] if quick else [10**4, 10**5]):
+        X = rng.uniform(0.5, 1.5, (N, 50))
+        free = available_memory()
+        J_bytes = N * 50 * 50 * 8
+        makers, missing = peers_for("F4", 50, rng)
+        runs: dict[str, Callable[[], object]] = {
+            f"adjac, coloured ({found.count} passes)": lambda X=X: ad.differentiate(graph, X, colouring=found),
+            "adjac, uncompressed (50 passes)": lambda X=X: ad.differentiate(graph, X, "forward")}
+        skipped = []
+        for peer, make in makers.items():
+            if free is not None and free < 4 * J_bytes:        # a peer's J and its temporaries beside adjac's
+                skipped.append(peer)
+                continue
+            try:
+                runs[peer] = make(X)
+            except Exception as err:          # a peer failing is a finding, not a crash
+                rows.append([f"{N:,}", peer, f"failed: {type(err).__name__}: {err}"[:60], "-"])
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        for fn in runs.values():                                 # warm-up (and JAX's compile) outside the timing
+            fn()
+        for _ in range(repeat):
+            for name, fn in runs.items():
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+        medians = {name: statistics.median(t) for name, t in times.items()}
+        best = medians[next(iter(medians))]
+        for name, t in medians.items():
+            rows.append([f"{N:,}", name, fmt_s(t), f"{t / best:.1f}x"])
+        rows += [[f"{N:,}", f"{peer} (skipped: {J_bytes * 4 / 2**30:.0f} GB not available)", "-", "-"]
+                 for peer in skipped]
+        rows += [[f"{N:,}", f"{peer} ({ABSENT})", "-", "-"] for peer in missing]
+        del runs, X
+    table(f"7. Compressed Jacobians: F4 (50 × 50 cyclic bidiagonal, {found.describe()}), full J through the "
+          f"Python API (interleaved, median of {repeat}; 'time / coloured' > 1 means slower than adjac coloured)",
+          ["N", "engine", "median", "time / coloured"], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small N and few repeats: a smoke run")
-    parser.add_argument("--only", default="123456", help="which sections to run, e.g. 15 (default: all)")
+    parser.add_argument("--only", default="1234567", help="which sections to run, e.g. 15 (default: all)")
     parser.add_argument("--no-peers", action="store_true", help="time adjac alone, as if no peer were installed")
     args = parser.parse_args()
     global NO_PEERS, ABSENT
@@ -525,7 +589,8 @@ def main() -> None:
     sections = {"1": lambda: startup(repeat), "2": lambda: throughput(args.quick, 3 if args.quick else 5),
                 "3": lambda: cheap_gradient(args.quick, 3 if args.quick else 7),
                 "4": lambda: big_expression(args.quick, repeat), "5": lambda: batch(args.quick),
-                "6": lambda: second_order(args.quick, 3 if args.quick else 5)}
+                "6": lambda: second_order(args.quick, 3 if args.quick else 5),
+                "7": lambda: colouring(args.quick, 3 if args.quick else 5)}
     for key in args.only:
         sections[key]()
 

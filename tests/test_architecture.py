@@ -21,10 +21,10 @@ PACKAGE = Path(autodiff_cli.__file__).parent
 # The layers, lowest first: a module may import from its own layer or any lower one.
 LAYERS = [
     {"errors"},
-    {"core", "core.primitives", "core.graph", "core.parse", "core.ad", "core.second"},
+    {"core", "core.primitives", "core.graph", "core.parse", "core.ad", "core.second", "core.colour"},
     {"report", "trace", "check", "symbolic", "points"},
-    {"run", "limits", "sources", "outputs", "outputs.notation", "outputs.sink", "outputs.table", "outputs.json", "outputs.csv",
-     "outputs.npz", "outputs.latex", "outputs.dot", "outputs.files"},
+    {"run", "limits", "sources", "outputs", "outputs.notation", "outputs.sink", "outputs.table", "outputs.json",
+     "outputs.csv", "outputs.npz", "outputs.latex", "outputs.dot", "outputs.files", "outputs.sparsity"},
     {"cli", "__main__", "__init__"},
 ]
 LAYER = {name: k for k, names in enumerate(LAYERS) for name in names}

@@ -732,6 +732,12 @@ CONFLICTING = [
     ([EXAMPLE, "--check", "--symbolic"], "--check compares numbers at points, not formulas"),
     ([EXAMPLE, "--symbolic", "--at", "1,2", "--format", "json"], "--symbolic with --at shows the formulas beside"),
     ([EXAMPLE, "--symbolic", "--at", "1,2", "--hessian"], "--symbolic with --at shows first derivatives"),
+    ([EXAMPLE, "--sparsity", "--format", "csv"], "--sparsity prints the pattern of J as a table or in json"),
+    ([EXAMPLE, "--sparsity", "--at", "1,2", "--trace"], "--sparsity prints the pattern of J and its colourings"),
+    ([EXAMPLE, "--at", "1,2", "--mode", "forward-coloured", "--seed", "1,0"], "and --seed makes one pass"),
+    ([EXAMPLE, "--at", "1,2", "--mode", "reverse-coloured", "--hessian"], "uncompressed: leave out --mode"),
+    ([EXAMPLE, "--at", "1,2", "--mode", "forward-coloured", "--graph"], "draw one pass per input or output"),
+    ([EXAMPLE, "--mode", "forward-coloured", "--symbolic"], "and formulas are swept one pass per input"),
 ]
 
 

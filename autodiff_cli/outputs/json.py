@@ -110,7 +110,12 @@ def trace_object(trace: Trace, scalar: Any = None) -> dict[str, Any]:
         derivatives = {f"w{row.node + 1}": write(row.value) for row in sorted(sweep.rows, key=lambda r: r.node)}
         passes.append({"seed": [number(s) for s in sweep.seed], "label": pass_label(trace, q),
                        "derivatives": derivatives, "rows": rows})
-    return {"mode": trace.mode, "nodes": nodes, "passes": passes}
+    found: dict[str, Any] = {"mode": trace.mode, "nodes": nodes, "passes": passes}
+    if trace.colouring is not None:                  # S, the compressed J·S (or Wᵀ·J), the entry each element is
+        from .sparsity import Recovery
+
+        found["compressed"] = Recovery(trace).as_json(number)
+    return found
 
 
 def check_object(result: Check, p: int) -> dict[str, Any]:
@@ -200,6 +205,8 @@ class JsonSink(Sink):
         head: dict[str, Any] = {"variables": list(graph.inputs), "outputs": list(graph.labels),
                                 "mode": "forward-over-reverse" if report is not None and report.order == 2 else self.mode,
                                 "passes": passes, "sparsity": graph.sparsity()}
+        if report is not None and report.colouring is not None:    # the pass (0-based colour) of each column or row
+            head["colours"] = list(report.colouring.colours)
         if report is not None and report.kind == "hessian":
             from ..core.second import hessian_sparsity
 

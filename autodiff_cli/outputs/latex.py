@@ -542,6 +542,12 @@ def _terms(pieces: Sequence[str], per_line: int = 3) -> str:
 def _pass_label(tr: Any, q: int) -> str:
     """What the pass computes, in LaTeX (the same facts as trace.pass_label)."""
     graph, sweep = tr.graph, tr.passes[q]
+    if getattr(tr, "colouring", None) is not None:      # colour q: the sum of its columns (rows) of J
+        members = tr.colouring.members(q)
+        if tr.mode == "forward":
+            return (f"column {q + 1} of $JS$: $" + " + ".join(f"\\partial/\\partial {name(graph.inputs[j])}"
+                                                           for j in members) + "$")
+        return f"row {q + 1} of $W^{{\\top}}J$: $" + " + ".join(f"\\nabla y_{{{k + 1}}}" for k in members) + "$"
     if tr.mode == "forward":
         if sweep.identity:
             return f"column {q + 1} of $J$: $\\partial/\\partial {name(graph.inputs[q])}$"

@@ -328,6 +328,11 @@ def pass_seeds(trace: Trace, q: int, notation: Notation | None = None, digits: i
 def pass_label(trace: Trace, q: int, nt: Notation = UNICODE) -> str:
     """What the pass computes: 'column 1 of J: ∂/∂x1', 'row 2 of J: ∇y2', 'J·v', 'vᵀ·J'."""
     sweep = trace.passes[q]
+    if trace.colouring is not None:                # colour q: the sum of its columns (rows) of J
+        members = trace.colouring.members(q)
+        if trace.mode == "forward":
+            return f"column {q + 1} of J·S: " + " + ".join(f"∂/∂{trace.graph.inputs[j]}" for j in members)
+        return f"row {q + 1} of Wᵀ·J: " + " + ".join(f"∇{nt.output}{k + 1}" for k in members)
     if trace.mode == "forward":
         if not sweep.identity:
             return "J·v, one forward pass"
@@ -340,6 +345,9 @@ def pass_label(trace: Trace, q: int, nt: Notation = UNICODE) -> str:
 def result_marks(trace: Trace, row: Row, q: int, nt: Notation = UNICODE) -> list[str]:
     """The entries of J (or of J·v, vᵀ·J) that a row's value is: ∂y1/∂x1, ..."""
     graph, sweep = trace.graph, trace.passes[q]
+    if trace.colouring is not None:
+        found = trace.coloured_entry(q, row.node)
+        return [] if found is None else [nt.entry(found[0], graph.inputs[found[1]])]
     if trace.mode == "forward":
         ks = trace.outputs_at(row.node)
         if sweep.identity:
@@ -382,6 +390,10 @@ def passes_of(report: Any) -> str:
             per = ("one per input, for the outputs weighted by the seed" if report.seed is not None
                    else "one per input and output")
         return f"forward-over-reverse: {count} pass{plural}, {per}"
+    colouring = getattr(report, "colouring", None)
+    if colouring is not None and report.seed is None:      # 'forward mode: 3 passes (50 columns in 3 colours)'
+        count = report.n_passes
+        return f"{report.mode} mode: {count} pass{'es' if count != 1 else ''} ({colouring.describe()})"
     return passes_text(report.mode, report.n_passes, report.seed is not None)
 
 

@@ -345,8 +345,46 @@ def trace_tables(report: Report, p: int, digits: int, unicode: bool, plain: bool
         parts.append(table)
         if any(row.zero for row in trace.passes[q].rows):
             parts.append(ZeroLegend(unicode))
+    if trace.colouring is not None:
+        parts += [Text(""), *recovery_tables(trace, nt, digits, plain, unicode)]
     parts.append(Text(""))
     return parts
+
+
+def recovery_tables(trace: Trace, nt: Notation, digits: int, plain: bool, unicode: bool) -> list[Any]:
+    """A coloured trace's last part: Sᵀ (or Wᵀ), one row per colour, then the compressed
+    J·S (or Wᵀ·J) at the point, each element with the entry of J it is."""
+    from rich.text import Text
+
+    from .sparsity import Recovery
+
+    found = Recovery(trace)
+    graph, forward = trace.graph, trace.mode == "forward"
+    names = list(graph.inputs) if forward else [f"{nt.output}{k + 1}" for k in range(graph.m)]
+    seeds = _new_table(plain)
+    seeds.add_column(nt.math("Sᵀ" if forward else "Wᵀ"))
+    for name in names:
+        seeds.add_column(nt.math(name), justify="right")
+    for c, column in enumerate(found.seeds.T):
+        seeds.add_row(f"colour {c + 1}", *("1" if v else zero_mark(unicode) for v in column))
+    compressed = _new_table(plain)
+    if forward:
+        compressed.add_column("output")
+        for c in range(found.colouring.count):
+            compressed.add_column(nt.math(f"(J·S) column {c + 1}"))
+        labels = [f"{nt.output}{k + 1}" for k in range(graph.m)]
+    else:
+        compressed.add_column(nt.math("Wᵀ·J"))
+        for name in graph.inputs:
+            compressed.add_column(nt.math(name))
+        labels = [f"row {c + 1}" for c in range(found.colouring.count)]
+    for label, values, zeros, entries in zip(labels, found.values, found.zero, found.entries):
+        cells = [zero_mark(unicode) if zero else
+                 format_number(v, digits) + ("" if entry is None else
+                                             nt.math(f" = {nt.entry(entry[0], graph.inputs[entry[1]])}"))
+                 for v, zero, entry in zip(values, zeros, entries)]
+        compressed.add_row(Text(nt.math(label)), *(Text(cell) for cell in cells))
+    return [Text(nt.math(found.heading()), style="bold"), seeds, compressed]
 
 
 def pass_table(trace: Trace, q: int, nt: Notation, digits: int, plain: bool, stacked: bool = False,
