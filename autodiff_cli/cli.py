@@ -38,6 +38,7 @@ from .errors import (
 from .outputs import files, open_sink
 from .outputs.sink import Discard, Sink, Style, styled
 from .points import Points, PointSpec, decimal, resolve, separated
+from .uncertainty import Coverage, compact_pm, coverage, measured, standard_uncertainty
 
 EXAMPLES = """\b
 Examples:
@@ -60,7 +61,7 @@ class Point(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> PointSpec:
         if isinstance(value, PointSpec):
             return value
-        text = str(value)
+        text = compact_pm(str(value))            # "1.000 ± 0.002": one field, not two words
         fields = text.split(",")
         if text.strip() == "":
             self.fail("the point is empty; give values such as 1,2 or x1=1,x2=2", param, ctx)
@@ -72,10 +73,10 @@ class Point(click.ParamType):
         named = ["=" in f for f in fields]
         try:
             if not any(named):
-                return PointSpec(text, tuple(decimal(f, f"in {text!r}") for f in fields), None)
+                return _measured(text, [measured(f, f"in {text!r}", decimal) for f in fields], None)
             if not all(named):
                 self.fail(f"{text!r} mixes values by position and by name; use one style", param, ctx)
-            names, values = [], []
+            names, pairs = [], []
             for f in fields:
                 name, _, v = f.partition("=")
                 name = name.strip()
@@ -88,8 +89,46 @@ class Point(click.ParamType):
                 names.append(name)
                 if not v.strip():
                     self.fail(f"in {text!r}: {name} has an empty value after '='; write {name}=1.5", param, ctx)
-                values.append(decimal(v, f"{name} in {text!r}"))
-            return PointSpec(text, tuple(values), tuple(names))
+                pairs.append(measured(v, f"{name} in {text!r}", decimal))
+            return _measured(text, pairs, tuple(names))
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
+def _measured(text: str, pairs: list[tuple[float, float | None]], names: tuple[str, ...] | None) -> PointSpec:
+    """The PointSpec of values, some written value±u (then every value carries its u, None if none)."""
+    us = tuple(u for _, u in pairs)
+    return PointSpec(text, tuple(v for v, _ in pairs), names, us if any(u is not None for u in us) else None)
+
+
+class Uncertainties(Point):
+    """--u: standard uncertainties ``0.002,0.004`` in input order or ``L=0.002`` by name."""
+
+    name = "uncertainties"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> PointSpec:
+        spec = super().convert(value, param, ctx)
+        if spec.uncertainties is not None:
+            self.fail(f"{spec.text!r}: --u lists standard uncertainties only, such as 0.002,0.004; "
+                      "a value±u goes in --at", param, ctx)
+        try:
+            for v in spec.values:
+                standard_uncertainty(v, f"in {spec.text!r}")
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+        return spec
+
+
+class CoverageFactor(click.ParamType):
+    """--coverage: a factor k (2) or a level (95%)."""
+
+    name = "k"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Coverage:
+        if isinstance(value, Coverage):
+            return value
+        try:
+            return coverage(str(value))
         except ValueError as err:
             self.fail(str(err), param, ctx)
 
@@ -421,6 +460,39 @@ def _latex(o: dict[str, Any]) -> bool:
     return o["fmt"] == "latex" or o["latex_standalone"]
 
 
+def _uncertain(o: dict[str, Any]) -> bool:
+    """Whether uncertainties are given: value±u in --at, --u, --cov or --corr."""
+    return (any(spec.uncertainties is not None for spec in o["points"]) or o["u_spec"] is not None
+            or o["cov_file"] is not None or o["corr_file"] is not None)
+
+
+def _pm_given(o: dict[str, Any]) -> bool:
+    return any(spec.uncertainties is not None for spec in o["points"])
+
+
+UNCERTAINTY_CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
+    (lambda o: (o["cover"] is not None or o["second_order"]) and not _uncertain(o),
+     "--coverage and --second-order go with uncertainties: give them in --at (L=1.000±0.002), with --u or --cov"),
+    (lambda o: _pm_given(o) and o["u_spec"] is not None,
+     "give the uncertainties with ± in --at or with --u, not both"),
+    (lambda o: o["cov_file"] is not None and (_pm_given(o) or o["u_spec"] is not None or o["corr_file"] is not None),
+     "--cov gives the whole covariance matrix: leave out ± in --at, --u and --corr"),
+    (lambda o: o["corr_file"] is not None and not _pm_given(o) and o["u_spec"] is None,
+     "--corr needs the standard uncertainties too: give them with ± in --at or with --u"),
+    (lambda o: _uncertain(o) and (o["points_file"] is not None or o["fmt"] in ("npy", "jsonl")),
+     "uncertainties are propagated at one point given with --at, in table, json, csv or latex "
+     "(not with --points or --format {fmt})"),
+    (lambda o: _uncertain(o) and len(o["points"]) > 1,
+     "uncertainties are propagated at one point: give one --at"),
+    (lambda o: _uncertain(o) and (o["seed"] is not None or o["hessian"] or o["hvp"] is not None),
+     "uncertainties are propagated through the whole Jacobian: leave out --seed, --hessian and --hvp "
+     "(--second-order adds the Hessian's term)"),
+    (lambda o: _uncertain(o) and (o["trace"] or o["graph_dot"] or o["graph_out"] is not None or o["symbolic"]),
+     "--trace, --graph, --graph-out and --symbolic show the Jacobian, not uncertainties: leave them out, or "
+     "run once without the uncertainties"),
+]
+
+
 # Option combinations that cannot run, in the order they are checked (first match wins),
 # before anything is read or parsed.  Rules that need the function itself (how many inputs
 # it has, what a file holds) are checked where that is known.
@@ -461,6 +533,7 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
      "or leave out --symbolic for numbers"),
     (lambda o: o["symbolic"] and bool(o["points"]) and (o["hessian"] or o["hvp"] is not None),
      "--symbolic with --at shows first derivatives beside their values: leave out --symbolic, or --at for formulas"),
+    *UNCERTAINTY_CONFLICTS,
 ]
 
 
@@ -507,8 +580,21 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
                    "by forward-over-reverse.")
 @click.option("--hvp", type=Vector(), metavar="V",
               help="Hessian-vector products H·v for every output (with --seed ȳ: (Σ ȳk·Hk)·v), one pass each.")
+@click.option("--u", "u_spec", type=Uncertainties(), metavar="U",
+              help="Standard uncertainties of the inputs: 0.002,0.004 in input order or L=0.002 by name "
+                   "(others exact); or write them in --at as L=1.000±0.002 (or +-).  See docs/uncertainty.md.")
+@click.option("--cov", "cov_file", metavar="FILE",
+              help="The inputs' covariance matrix (n × n, input order) from a csv or .npy FILE.")
+@click.option("--corr", "corr_file", metavar="FILE",
+              help="The inputs' correlation matrix (n × n) from a csv or .npy FILE, with the u's of ± or --u.")
+@click.option("--coverage", "cover", type=CoverageFactor(),
+              help="Expanded uncertainty U = k·u_c: a factor k such as 2, or a level such as 95% "
+                   "(k from the normal distribution).")
+@click.option("--second-order", is_flag=True,
+              help="With uncertainties: add the second-order term ½·tr(HΣHΣ) to u_c² and give the bias ½·tr(HΣ).")
 @click.option("--check", "verify", is_flag=True,
-              help="Also compute J by the other mode and by central differences; exit 1 if they disagree.")
+              help="Also compute J by the other mode and by central differences; exit 1 if they disagree.  "
+                   "With uncertainties: a Monte Carlo propagation instead; exit 1 if the linearization is not adequate.")
 @click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour and bold: auto (in a terminal, unless NO_COLOR is set; FORCE_COLOR forces them), "
                    "always or never.  Tables keep their boxes in a terminal either way.")
@@ -520,7 +606,9 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
          digits: int | None, ascii_only: bool, layout: str, trace: bool, numbering: str, graph_dot: bool,
          graph_out: str | None,
          latex_standalone: bool, symbolic: bool, hessian: bool, hvp: tuple[float, ...] | None,
-         verify: bool, color: str = "auto", quiet: bool = False) -> None:
+         verify: bool, color: str = "auto", quiet: bool = False, u_spec: PointSpec | None = None,
+         cov_file: str | None = None, corr_file: str | None = None, cover: Coverage | None = None,
+         second_order: bool = False) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -581,6 +669,8 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
 
         if renamed(graph):
             _note(f"adjac: note: in the columns, {renamed(graph)}")
+    if _uncertain(given):
+        _propagate(graph, points, given, chosen, fmt, out, style)           # exits
     if formulas:
         if second:
             limits.check_second_size(graph, 1, seed, hvp, "table")          # formulas: the bound of what is shown
@@ -641,6 +731,56 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
         click.echo("adjac: check failed: the " + ("Hessians" if second else "Jacobians") + " disagree (see above)", err=True)
     if summary.bad_points or summary.failed:
         sys.exit(ExitStatus.NOT_FINITE)
+
+
+def _propagate(graph: Graph, points: Sequence[PointSpec], o: dict[str, Any], mode: Mode, fmt: str, out: Any,
+               style: Style) -> None:
+    """Uncertainties: Σ_y = J Σ_x Jᵀ at the one point (docs/uncertainty.md); with --check, a Monte
+    Carlo propagation beside it.  Exit 1 if something is not finite or the check finds the
+    linearization not adequate."""
+    from . import uncertainty as gum
+
+    if not points:
+        raise UsageError("uncertainties are propagated at a point: add --at with values for " + listing(graph.inputs)
+                         + (" (such as " + ",".join(f"{n}=1±0.1" for n in graph.inputs[:2]) + ")" if graph.n else ""))
+    if not graph.n:
+        raise UsageError("the function has no inputs, so nothing to propagate: leave out the uncertainties")
+    spec = points[0]
+    x = np.array(resolve(graph, spec), dtype=float)
+    u = None
+    if spec.uncertainties is not None:
+        u = np.array(resolve(graph, spec._replace(values=tuple(v or 0.0 for v in spec.uncertainties))), dtype=float)
+        source = "± in --at"
+    elif o["u_spec"] is not None:
+        spec_u = o["u_spec"]
+        u = gum.uncertainties_by_name(graph, spec_u.values, spec_u.names, spec_u.text, "--u")
+        source = "--u"
+    else:
+        source = "--cov"
+    inputs = gum.covariance_from(graph, u, o["cov_file"], o["corr_file"], source)
+    limits.check_size(graph, 1, mode, None, fmt, False, False)
+    result = gum.propagate(graph, x, inputs, mode, o["cover"])
+    if o["second_order"]:
+        gum.second_order(result)
+    finite = bool(np.all(np.isfinite(result.values)) and np.all(np.isfinite(result.covariance)))
+    if o["verify"] and finite:
+        result.monte_carlo = gum.monte_carlo(result)
+    open_sink(fmt, out, graph, mode, None, style).write_uncertainty(result)
+    for problem in result.problems:
+        _note(f"adjac: warning: {problem.message}")
+    for k in np.flatnonzero((result.u == 0) & np.any(inputs.matrix != 0)):
+        _note(f"adjac: note: u_c of {graph.labels[k]} is 0: no input with an uncertainty moves it to first order "
+              "here; --second-order or --check shows what the linear law leaves out")
+    if not finite:
+        _note("adjac: warning: a value or an uncertainty is not finite" + (", so there is no Monte Carlo check"
+                                                                            if o["verify"] else ""))
+        sys.exit(ExitStatus.NOT_FINITE)
+    mc = result.monte_carlo
+    if mc is not None and not mc.adequate:
+        bad = [f"y{k + 1} {v}" for k, v in enumerate(mc.verdicts) if v != "adequate"]
+        click.echo(f"adjac: check failed: the Monte Carlo propagation disagrees ({', '.join(bad)}; see above)", err=True)
+        sys.exit(ExitStatus.NOT_FINITE)
+    sys.exit(ExitStatus.OK)
 
 
 def _tty(stream: Any) -> bool:

@@ -734,6 +734,14 @@ CONFLICTING = [
     ([EXAMPLE, "--check", "--symbolic"], "--check compares numbers at points, not formulas"),
     ([EXAMPLE, "--symbolic", "--at", "1,2", "--format", "json"], "--symbolic with --at shows the formulas beside"),
     ([EXAMPLE, "--symbolic", "--at", "1,2", "--hessian"], "--symbolic with --at shows first derivatives"),
+    ([EXAMPLE, "--at", "1,2", "--coverage", "2"], "--coverage and --second-order go with uncertainties"),  # issue 17
+    ([EXAMPLE, "--at", "1±0.1,2", "--u", "0.1,0.1"], "with ± in --at or with --u, not both"),
+    ([EXAMPLE, "--at", "1,2", "--u", "0.1,0.1", "--cov", "c.csv"], "--cov gives the whole covariance matrix"),
+    ([EXAMPLE, "--at", "1,2", "--corr", "r.csv"], "--corr needs the standard uncertainties too"),
+    ([EXAMPLE, "--points", "-", "--u", "0.1,0.1"], "uncertainties are propagated at one point given with --at"),
+    ([EXAMPLE, "--at", "1±0.1,2", "--at", "1,2"], "uncertainties are propagated at one point: give one --at"),
+    ([EXAMPLE, "--at", "1±0.1,2", "--hvp", "1,0"], "uncertainties are propagated through the whole Jacobian"),
+    ([EXAMPLE, "--at", "1±0.1,2", "--graph"], "show the Jacobian, not uncertainties"),
 ]
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:                 # the trace, --check and formulas are imported
     from ..report import Summary
     from ..symbolic import SymbolicReport
     from ..trace import Trace
+    from ..uncertainty import Propagation
 
 
 # --- machine formats -----------------------------------------------------------------
@@ -226,6 +227,13 @@ class JsonSink(Sink):
 
     def write_formulas(self, report: SymbolicReport) -> None:
         self.out.write(json.dumps(symbolic_document(report, self.trace)) + "\n")
+        self.done = True
+        self._show()
+
+    def write_uncertainty(self, result: Propagation) -> None:
+        from .uncertainty import json_object
+
+        self.out.write(json.dumps(json_object(result), allow_nan=False) + "\n")
         self.done = True
         self._show()
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..check import Check
     from ..report import Report, Summary
     from ..symbolic import SymbolicReport
+    from ..uncertainty import Propagation
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class Sink:
 
     def write_formulas(self, report: SymbolicReport) -> None:
         raise NotImplementedError(f"{type(self).__name__} holds numbers, not formulas")
+
+    def write_uncertainty(self, result: Propagation) -> None:
+        """Value ± u_c of every output, the budget, Σ_y (outputs/uncertainty.py writes each format)."""
+        raise NotImplementedError(f"{type(self).__name__} does not write uncertainties")
 
     def close(self, summary: Summary | None) -> None:
         pass
