@@ -102,11 +102,20 @@ def _measured(text: str, pairs: list[tuple[float, float | None]], names: tuple[s
 
 
 class Uncertainties(Point):
-    """--u: standard uncertainties ``0.002,0.004`` in input order or ``L=0.002`` by name."""
+    """--u: standard uncertainties ``0.002,0.004`` in input order or ``L=0.002`` by name; or, without
+    a point, the names of the uncertain inputs (``L,T``) for u_c as a formula (values: empty)."""
 
     name = "uncertainties"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> PointSpec:
+        if isinstance(value, PointSpec):
+            return value
+        names = [f.strip() for f in str(value).split(",")]
+        if all(NAME.match(name) for name in names) and not any(_is_number(name) for name in names):
+            duplicates = sorted({name for name in names if names.count(name) > 1})
+            if duplicates:
+                self.fail(f"{', '.join(duplicates)} is listed twice", param, ctx)
+            return PointSpec(str(value), (), tuple(names))
         spec = super().convert(value, param, ctx)
         if spec.uncertainties is not None:
             self.fail(f"{spec.text!r}: --u lists standard uncertainties only, such as 0.002,0.004; "
@@ -117,6 +126,14 @@ class Uncertainties(Point):
         except ValueError as err:
             self.fail(str(err), param, ctx)
         return spec
+
+
+def _is_number(text: str) -> bool:
+    try:
+        decimal(text, "")
+    except ValueError:
+        return False
+    return True
 
 
 class CoverageFactor(click.ParamType):
@@ -740,11 +757,18 @@ def _propagate(graph: Graph, points: Sequence[PointSpec], o: dict[str, Any], mod
     linearization not adequate."""
     from . import uncertainty as gum
 
-    if not points:
-        raise UsageError("uncertainties are propagated at a point: add --at with values for " + listing(graph.inputs)
-                         + (" (such as " + ",".join(f"{n}=1±0.1" for n in graph.inputs[:2]) + ")" if graph.n else ""))
+    symbolic = o["u_spec"] is not None and not o["u_spec"].values and o["u_spec"].names is not None
     if not graph.n:
         raise UsageError("the function has no inputs, so nothing to propagate: leave out the uncertainties")
+    if symbolic and points:
+        raise UsageError(f"{o['u_spec'].text!r} names the uncertain inputs, for formulas; at a point, give the "
+                         "numbers: --u " + ",".join(f"{n}=0.1" for n in o["u_spec"].names), option="--u")
+    if symbolic:
+        _uncertainty_formulas(graph, o["u_spec"].names, mode, fmt, out, style, o)
+    if not points:
+        raise UsageError("uncertainties are propagated at a point: add --at with values for " + listing(graph.inputs)
+                         + " (such as " + ",".join(f"{n}=1±0.1" for n in graph.inputs[:2]) + "), or name the "
+                         "uncertain inputs, --u " + ",".join(graph.inputs[:2]) + ", for u_c as a formula")
     spec = points[0]
     x = np.array(resolve(graph, spec), dtype=float)
     u = None
@@ -759,6 +783,10 @@ def _propagate(graph: Graph, points: Sequence[PointSpec], o: dict[str, Any], mod
         source = "--cov"
     inputs = gum.covariance_from(graph, u, o["cov_file"], o["corr_file"], source)
     limits.check_size(graph, 1, mode, None, fmt, False, False)
+    if o["verify"] and graph.m * gum.BATCH > 2 * gum.SWEEP:
+        raise UsageError(f"the Monte Carlo check keeps {gum.BATCH:,} draws of every output at a time, too many for "
+                         f"{graph.m:,} outputs; check at most {2 * gum.SWEEP // gum.BATCH} outputs at once",
+                         option="--check")
     result = gum.propagate(graph, x, inputs, mode, o["cover"])
     if o["second_order"]:
         gum.second_order(result)
@@ -781,6 +809,31 @@ def _propagate(graph: Graph, points: Sequence[PointSpec], o: dict[str, Any], mod
         click.echo(f"adjac: check failed: the Monte Carlo propagation disagrees ({', '.join(bad)}; see above)", err=True)
         sys.exit(ExitStatus.NOT_FINITE)
     sys.exit(ExitStatus.OK)
+
+
+def _uncertainty_formulas(graph: Graph, names: Sequence[str], mode: Mode, fmt: str, out: Any, style: Style,
+                          o: dict[str, Any]) -> None:
+    """--u NAMES without a point: u_c(y) as formulas in the inputs and their u's (exits)."""
+    from . import uncertainty as gum
+
+    unknown = [name for name in names if name not in graph.inputs]
+    if unknown:
+        raise UsageError(f"{', '.join(unknown)} in {o['u_spec'].text!r} is not an input; the inputs are "
+                         f"{listing(graph.inputs)}", option="--u")
+    for option, given in (("--coverage", o["cover"] is not None), ("--second-order", o["second_order"]),
+                          ("--check", o["verify"])):
+        if given:
+            raise UsageError(f"{option} needs numbers: give the point with --at and the u's with ± or --u",
+                             option=option)
+    limits.check_size(graph, 1, mode, None, fmt, False, True)
+    try:
+        result = gum.formulas(graph, tuple(names), mode)
+    except RecursionError:                      # SymPy walks its expressions recursively
+        raise UsageError("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
+    open_sink(fmt, out, graph, mode, None, style).write_uncertainty_formulas(result)
+    for _, _, message in result.problems:
+        _note(f"adjac: warning: {message}")
+    sys.exit(ExitStatus.NOT_FINITE if result.problems else ExitStatus.OK)
 
 
 def _tty(stream: Any) -> bool:

@@ -379,6 +379,7 @@ def second_order(result: Propagation) -> Propagation:
 BATCH = 10**5                                  # draws per batch (JCGM 101 §7.9: h batches of M draws)
 MIN_BATCHES, MAX_BATCHES = 10, 200             # 10^6 draws at least, 2·10^7 at most
 WORK = 4 * 10**9                               # at most this many node evaluations in all (a big graph runs fewer)
+SWEEP = 2**24                                  # Wengert values (8 bytes each) held at a time by the primal sweep
 SEED = 2008                                    # fixed, and printed: the same run gives the same numbers
 
 
@@ -415,9 +416,13 @@ def monte_carlo(result: Propagation, seed: int = SEED, level: float | None = Non
     nonfinite = 0
     lo, hi = (1 - p) / 2, (1 + p) / 2
     y, U = result.values, k_p * result.u
+    chunk = max(1, min(batch, SWEEP // max(1, len(graph))))         # bounded memory in the primal sweep
     while True:
-        X = result.x + rng.standard_normal((batch, n)) @ L.T
-        Y = ad.outputs_of(graph, ad.evaluate(graph, X), batch)
+        Y = np.empty((batch, m))
+        for start in range(0, batch, chunk):
+            size = min(chunk, batch - start)
+            X = result.x + rng.standard_normal((size, n)) @ L.T
+            Y[start:start + size] = ad.outputs_of(graph, ad.evaluate(graph, X), size)
         finite = np.all(np.isfinite(Y), axis=1)
         nonfinite += int(np.count_nonzero(~finite))
         Y = Y[finite] if finite.sum() > 1 else np.full((2, m), np.nan)
@@ -428,8 +433,10 @@ def monte_carlo(result: Propagation, seed: int = SEED, level: float | None = Non
             spread = np.std(estimates, axis=0, ddof=1) / math.sqrt(h)     # (4, m) standard errors
             _, _, low, high = np.mean(estimates, axis=0)
             d = np.maximum(np.abs(y - U - low), np.abs(y + U - high))
-            undecided = any(verdict(*v) == "inconclusive" for v in zip(d, delta, np.max(spread[2:], axis=0)))
-            if h >= most or nonfinite or (np.all(2 * spread <= delta) and not undecided):
+            found = [verdict(*v) for v in zip(d, delta, np.max(spread[2:], axis=0))]
+            settled = [v == "not adequate" or (v == "adequate" and bool(np.all(2 * spread[:, k] <= delta[k])))
+                       for k, v in enumerate(found)]          # §7.9.4: stable to within δ, or clearly off
+            if h >= most or nonfinite or all(settled):
                 break
     mean, std, low, high = np.mean(estimates, axis=0)
     noise = np.max(spread[2:], axis=0)
@@ -470,3 +477,56 @@ def _plain(v: float) -> str:
         return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
     text = repr(float(v))
     return text[:-2] if text.endswith(".0") else text
+
+
+# --- no point: u_c as a formula ---------------------------------------------------------------
+@dataclass
+class UncertaintyFormulas:
+    """u_c(y_k) = √(Σ_i (∂y_k/∂x_i)² u(x_i)²) for independent inputs, in the inputs and the
+    symbols u_x of those named uncertain (the others exact), and u_c/|y_k| beside it."""
+
+    graph: Graph
+    uncertain: tuple[str, ...]          # the inputs with an uncertainty, in input order
+    symbols: dict[str, str]             # input → the name of its u symbol (u_L; another if u_L is taken)
+    u: list[Any]                        # SymPy, one per output
+    relative: list[Any]                 # u_c/|y|, or None where y is 0 or the formula would not simplify
+    jacobian: list[list[Any]]
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def u_names(graph: Graph, names: tuple[str, ...]) -> dict[str, str]:
+    """The symbol of u(x) for each input in ``names``: u_x, or u_u_x … when that name is taken."""
+    taken, found = set(graph.inputs), {}
+    for name in names:
+        symbol = f"u_{name}"
+        while symbol in taken:
+            symbol = "u_" + symbol
+        taken.add(symbol)
+        found[name] = symbol
+    return found
+
+
+def formulas(graph: Graph, names: tuple[str, ...], mode: str = "auto") -> UncertaintyFormulas:
+    """The law of propagation over symbols: J by adjac's symbolic sweeps (symbolic.compute)."""
+    from . import symbolic
+
+    sp = symbolic.sympy_module()
+    report = symbolic.compute(graph, mode)
+    assert report.jacobian is not None
+    uncertain = tuple(name for name in graph.inputs if name in names)
+    names_of = u_names(graph, uncertain)
+    u = {name: sp.Symbol(names_of[name], positive=True) for name in uncertain}
+    columns = [graph.inputs.index(name) for name in uncertain]
+    found, relative = [], []
+    for k in range(graph.m):
+        variance = sum((report.jacobian[k][j] * u[graph.inputs[j]]) ** 2 for j in columns)
+        u_c = symbolic.simplify(sp.sqrt(variance), report.budget)
+        found.append(u_c)
+        y = report.values[k]
+        ratio = None
+        if y != 0 and y.free_symbols:
+            ratio = symbolic.simplify(sp.sqrt(sp.expand(variance / y**2)), report.budget)
+            if sp.count_ops(ratio) > sp.count_ops(u_c) + 4:       # no simpler than u_c itself
+                ratio = None
+        relative.append(ratio)
+    return UncertaintyFormulas(graph, uncertain, names_of, found, relative, report.jacobian, report.problems)

@@ -322,3 +322,41 @@ def test_not_finite_is_exit_1():
 def test_a_zero_first_order_uncertainty_is_noted():
     result = run("x^2", "--at", "0±1")
     assert result.exit_code == 0 and "--second-order or --check" in result.stderr
+
+
+# --- no point: u_c as a formula ---------------------------------------------------------------
+@pytest.mark.parametrize("expression, names", [(PENDULUM, "L,T"), ("x*y, x/y + sin(x)", "x,y"), ("x*y, exp(x - y)", "y"),
+                                               ("f(x, u_x) = x*u_x", "x,u_x")])
+def test_the_formula_gives_the_numbers(expression, names):
+    doc = document(expression, "--u", names)
+    uncertain, symbols = doc["uncertain"], doc["u_symbols"]
+    assert sorted(uncertain) == sorted(names.split(",")) and len(set(symbols.values())) == len(symbols)
+    inputs = doc["variables"]
+    rng = np.random.default_rng(17)
+    for _ in range(5):
+        x = rng.uniform(0.5, 2.0, len(inputs))
+        u = {name: rng.uniform(0.01, 0.2) for name in uncertain}
+        ours = propagate(parse(expression), x, InputCovariance(np.diag([u.get(n, 0.0) ** 2 for n in inputs]), "test"))
+        point = {**dict(zip(inputs, x)), **{symbols[n]: u[n] for n in uncertain}}
+        for k, text in enumerate(doc["uncertainty"]):
+            graph = parse(f"f({', '.join(point)}) = {text}")
+            from autodiff_cli.core import ad
+
+            (value,) = ad.outputs_of(graph, ad.evaluate(graph, np.array([list(point.values())])), 1)[0]
+            assert value == pytest.approx(ours.u[k], rel=1e-12)
+
+
+def test_the_formula_of_the_pendulum_is_relative():
+    result = run(PENDULUM, "--u", "L,T")
+    assert result.exit_code == 0 and "sqrt(4·u_T^2/T^2 + u_L^2/L^2)" in result.stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--u", "x", "--at", "1"], "names the uncertain inputs"),
+    (["--u", "z"], "not an input"),
+    (["--u", "x", "--coverage", "2"], "--coverage needs numbers"),
+    (["--u", "x,x"], "listed twice"),
+    (["--u", "x", "--format", "csv"], "csv holds numbers"),
+])
+def test_formula_usage_errors(args, fragment):
+    _usage_error(run("sin(x)", *args), fragment)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:                 # the trace, --check and formulas are imported
     from ..report import Summary
     from ..symbolic import SymbolicReport
     from ..trace import Trace
-    from ..uncertainty import Propagation
+    from ..uncertainty import Propagation, UncertaintyFormulas
 
 
 # --- machine formats -----------------------------------------------------------------
@@ -234,6 +234,13 @@ class JsonSink(Sink):
         from .uncertainty import json_object
 
         self.out.write(json.dumps(json_object(result), allow_nan=False) + "\n")
+        self.done = True
+        self._show()
+
+    def write_uncertainty_formulas(self, result: UncertaintyFormulas) -> None:
+        from .uncertainty import formula_object
+
+        self.out.write(json.dumps(formula_object(result)) + "\n")
         self.done = True
         self._show()
 

@@ -23,7 +23,7 @@ from .sink import Sink, Style
 
 if TYPE_CHECKING:
     from ..symbolic import SymbolicReport
-    from ..uncertainty import Propagation
+    from ..uncertainty import Propagation, UncertaintyFormulas
 
 from .notation import (
     Notation,
@@ -643,6 +643,14 @@ class LatexSink(Sink):
 
     def write_uncertainty(self, result: Propagation) -> None:
         self.out.write(uncertainty_latex(result, self.style.standalone))
+
+    def write_uncertainty_formulas(self, result: UncertaintyFormulas) -> None:
+        from .. import symbolic
+
+        lines = [f"  u_c({texttt(label)}) &= {symbolic.latex(u)}" for label, u in zip(result.graph.labels, result.u)]
+        body = "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+        self.out.write(standalone(body, "Propagation of uncertainty") if self.style.standalone
+                       else fragment_header(result.graph) + "\n" + body + "\n")
 
 
 def _symbolic_second(report: SymbolicReport) -> str:

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.graph import format_number
+from ..core.graph import format_number, listing
 from ..report import point_text
-from ..uncertainty import Propagation, Term, rounded
+from ..uncertainty import Propagation, Term, UncertaintyFormulas, rounded
 from .notation import _label, ascii_math, letters
 
 if TYPE_CHECKING:
@@ -108,8 +108,10 @@ def tables(result: Propagation, digits: int, unicode: bool, plain: bool, new_tab
     if result.second is not None:
         second = result.second
         table = new_table(plain)
-        for head in ("2nd order", "u_c linear", "u_c + ½tr(HΣHΣ)", "bias ½tr(HΣ)", "y + bias"):
-            table.add_column(spell(head), justify="left" if head == "2nd order" else "right")
+        heads = (("2nd order", "u_c linear", "u_c + ½tr(HΣHΣ)", "bias ½tr(HΣ)", "y + bias") if unicode else
+                 ("2nd order", "u_c linear", "u_c + tr(HSHS)/2", "bias tr(HS)/2", "y + bias"))
+        for head in heads:
+            table.add_column(head, justify="left" if head == "2nd order" else "right")
         for k in range(graph.m):
             lin = math.sqrt(max(float(result.linear[k, k]), 0.0))
             table.add_row(Text(_name(result, k)), Text(num(lin)), Text(num(u[k])), Text(num(second.bias[k])),
@@ -264,3 +266,42 @@ def csv_text(result: Propagation, digits: int | None) -> str:
 def _quote(text: str) -> str:
     """A csv field: quoted when it holds a comma, a quote or a line break."""
     return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n\r') else text
+
+
+# --- no point: formulas -----------------------------------------------------------------------
+def formula_tables(result: UncertaintyFormulas, unicode: bool, plain: bool, new_table: Callable[[bool], Any]) -> list[Any]:
+    """u_c(y_k) and u_c/|y_k| as formulas, one row per output, under a line naming the u symbols."""
+    from rich.text import Text
+
+    from .. import symbolic
+
+    graph = result.graph
+    spell = (lambda text: text) if unicode else ascii_math
+    names = ", ".join(f"{symbol} = u({name})" for name, symbol in result.symbols.items())
+    exact = [name for name in graph.inputs if name not in result.uncertain]
+    parts: list[Any] = [Text(spell(f"u_c as formulas, for independent inputs: {names}"
+                                   + (f"; {listing(exact)} exact" if exact else "")), style="bold")]
+    table = new_table(plain)
+    table.add_column("output")
+    table.add_column("u_c", style="bold", overflow="fold")
+    table.add_column("u_c/|y|", overflow="fold")
+    for k in range(graph.m):
+        relative = result.relative[k]
+        table.add_row(Text(spell(_label(graph, k))), Text(spell(symbolic.formula(result.u[k], unicode, graph.inputs))),
+                      Text("" if relative is None else spell(symbolic.formula(relative, unicode, graph.inputs))))
+    parts.append(table)
+    parts.append(Text(spell("u_c² = Σᵢ (∂y/∂xᵢ)²·u(xᵢ)² (GUM 5.1.2); give --at with value±u for numbers")))
+    return parts
+
+
+def formula_object(result: UncertaintyFormulas) -> dict[str, Any]:
+    """JSON: the formulas in adjac's language (parse reads them back, with the u symbols as inputs)."""
+    from .. import symbolic
+
+    graph = result.graph
+    return {"variables": list(graph.inputs), "outputs": list(graph.labels), "uncertain": list(result.uncertain),
+            "u_symbols": result.symbols,
+            "uncertainty": [symbolic.formula(u, False, graph.inputs) for u in result.u],
+            "relative": [None if r is None else symbolic.formula(r, False, graph.inputs) for r in result.relative],
+            "jacobian": [[symbolic.formula(c, False, graph.inputs) for c in row] for row in result.jacobian],
+            "warnings": [message for _, _, message in result.problems]}
