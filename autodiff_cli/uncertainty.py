@@ -32,6 +32,7 @@ import numpy as np
 
 from .core import ad
 from .core.graph import Graph, listing
+from .core.parse import NAME
 from .errors import UsageError
 
 if TYPE_CHECKING:
@@ -112,8 +113,10 @@ def uncertainties_by_name(graph: Graph, values: tuple[float, ...], names: tuple[
     return np.array([given.get(name, 0.0) for name in graph.inputs], dtype=float)
 
 
-def read_matrix(path: str, option: str) -> np.ndarray:
-    """An n × n matrix from a .npy file or a csv (comma- or space-separated rows, ``#`` comments)."""
+def read_matrix(path: str, option: str, inputs: tuple[str, ...] | None = None) -> np.ndarray:
+    """An n × n matrix from a .npy file or a csv (comma- or space-separated rows, ``#`` comments,
+    an optional first row of input names in any order: then rows and columns are put in the
+    order of ``inputs``)."""
     def bad(problem: str) -> UsageError:
         return UsageError(f"{path!r}: {problem}", option=option)
 
@@ -137,11 +140,15 @@ def read_matrix(path: str, option: str) -> np.ndarray:
     except UnicodeDecodeError:
         raise bad("is neither a .npy array nor text (csv)") from None
     rows: list[list[float]] = []
+    header: list[str] | None = None
     for line_no, line in enumerate(text.splitlines(), 1):
         content = line.split("#", 1)[0].strip()
         if not content:
             continue
-        fields = next(csv.reader([content])) if "," in content else content.split()
+        fields = [f.strip() for f in (next(csv.reader([content])) if "," in content else content.split())]
+        if not rows and header is None and all(NAME.match(f) for f in fields):
+            header = fields
+            continue
         try:
             rows.append([float(f) for f in fields])
         except ValueError:
@@ -150,7 +157,16 @@ def read_matrix(path: str, option: str) -> np.ndarray:
         raise bad("holds no numbers")
     if len({len(r) for r in rows}) > 1:
         raise bad(f"its rows have different lengths ({', '.join(str(len(r)) for r in rows)})")
-    return np.array(rows, dtype=float)
+    matrix = np.array(rows, dtype=float)
+    if header is None or inputs is None:
+        return matrix
+    if sorted(header) != sorted(inputs) or len(set(header)) != len(header):
+        raise bad(f"its header names {', '.join(header)}, but the inputs are {listing(inputs)}; "
+                  "name each input once, or leave out the header and give the rows in input order")
+    if matrix.shape != (len(header), len(header)):
+        raise bad(f"the matrix is {' × '.join(map(str, matrix.shape))} under a header of {len(header)} names")
+    order = [header.index(name) for name in inputs]
+    return matrix[np.ix_(order, order)]
 
 
 def validated(matrix: np.ndarray, n: int, what: str, option: str) -> np.ndarray:
@@ -184,11 +200,11 @@ def covariance_from(graph: Graph, u: np.ndarray | None, cov: str | None, corr: s
     """Σ_x from standard uncertainties (diagonal), from --cov FILE, or from --corr FILE and the u's."""
     n = graph.n
     if cov is not None:
-        return InputCovariance(validated(read_matrix(cov, "--cov"), n, repr(cov), "--cov"), f"--cov {cov}")
+        return InputCovariance(validated(read_matrix(cov, "--cov", graph.inputs), n, repr(cov), "--cov"), f"--cov {cov}")
     assert u is not None
     if corr is None:
         return InputCovariance(np.diag(u**2), source)
-    R = validated(read_matrix(corr, "--corr"), n, repr(corr), "--corr")
+    R = validated(read_matrix(corr, "--corr", graph.inputs), n, repr(corr), "--corr")
     if not np.allclose(np.diag(R), 1.0, rtol=0, atol=1e-9):
         raise UsageError(f"{corr!r}: a correlation matrix has 1 on its diagonal, this one has "
                          f"{', '.join(f'{r:g}' for r in np.diag(R))}", option="--corr")

@@ -360,3 +360,15 @@ def test_the_formula_of_the_pendulum_is_relative():
 ])
 def test_formula_usage_errors(args, fragment):
     _usage_error(run("sin(x)", *args), fragment)
+
+
+def test_a_header_row_puts_the_matrix_in_input_order(tmp_path):
+    S = np.array([[4e-6, -2e-6], [-2e-6, 1.6e-5]])                           # in the order L, T
+    (tmp_path / "lt.csv").write_text("4e-6,-2e-6\n-2e-6,1.6e-5\n")
+    (tmp_path / "tl.csv").write_text("T, L\n1.6e-5,-2e-6\n-2e-6,4e-6\n")     # the other order, named
+    a = document(PENDULUM, "--at", "1,2.007", "--cov", str(tmp_path / "lt.csv"))
+    b = document(PENDULUM, "--at", "1,2.007", "--cov", str(tmp_path / "tl.csv"))
+    np.testing.assert_array_equal(a["input_covariance"], S)
+    np.testing.assert_array_equal(b["input_covariance"], S)
+    (tmp_path / "tx.csv").write_text("T,X\n1,0\n0,1\n")
+    _usage_error(run(PENDULUM, "--at", "1,2.007", "--cov", str(tmp_path / "tx.csv")), "header names T, X")

@@ -284,7 +284,7 @@ def formula_tables(result: UncertaintyFormulas, unicode: bool, plain: bool, new_
     table = new_table(plain)
     table.add_column("output")
     table.add_column("u_c", style="bold", overflow="fold")
-    table.add_column("u_c/|y|", overflow="fold")
+    table.add_column("relative u_c/abs(y)", overflow="fold")
     for k in range(graph.m):
         relative = result.relative[k]
         table.add_row(Text(spell(_label(graph, k))), Text(spell(symbolic.formula(result.u[k], unicode, graph.inputs))),
