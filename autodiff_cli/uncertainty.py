@@ -90,6 +90,11 @@ class InputCovariance(NamedTuple):
         return np.sqrt(np.diag(self.matrix))
 
     @property
+    def uncertain(self) -> np.ndarray:
+        """The indices of the inputs with a non-zero row in Σ_x (the others are known exactly)."""
+        return np.flatnonzero(np.any(self.matrix != 0, axis=0))
+
+    @property
     def diagonal(self) -> bool:
         return bool(np.all(self.matrix == np.diag(np.diag(self.matrix))))
 
@@ -350,7 +355,7 @@ class Propagation:
         terms = []
         with np.errstate(all="ignore"):
             for i in range(len(J)):
-                var = float(J[i] ** 2 * S[i, i])
+                var = float(J[i] ** 2 * S[i, i]) if S[i, i] else 0.0      # an exact input: 0, even if ∂y/∂x is inf
                 terms.append(Term(i, i, float(J[i]), float(J[i] * u[i]), var, var / total if total else math.nan))
                 for j in range(i + 1, len(J)):
                     if S[i, j] != 0:
@@ -367,8 +372,9 @@ def propagate(graph: Graph, x: np.ndarray, inputs: InputCovariance, mode: str = 
 
     report = compute(graph, np.asarray(x, dtype=float)[None, :], mode)
     J = report.jacobian[0] if report.jacobian is not None else np.zeros((graph.m, graph.n))
+    a = inputs.uncertain                                       # an exact input adds nothing, even where ∂y/∂x is inf
     with np.errstate(all="ignore"):
-        linear = J @ inputs.matrix @ J.T
+        linear = J[:, a] @ inputs.matrix[np.ix_(a, a)] @ J[:, a].T
     return Propagation(graph, np.asarray(x, dtype=float), inputs, report.values[0], J, linear, linear,
                        coverage=cover, mode=report.mode, problems=list(report.problems))
 
@@ -381,9 +387,10 @@ def second_order(result: Propagation) -> Propagation:
 
     _, _, H = second.hessian(result.graph, result.x[None, :])
     H = H[0]                                   # (m, n, n)
-    S = result.inputs.matrix
+    a = result.inputs.uncertain                # the exact inputs left out, as in propagate
+    S = result.inputs.matrix[np.ix_(a, a)]
     with np.errstate(all="ignore"):
-        HS = H @ S                                 # (m, n, n): H_k Σ
+        HS = H[:, a][:, :, a] @ S                  # (m, n_a, n_a): H_k Σ
         covariance = 0.5 * np.einsum("kab,lba->kl", HS, HS)
         bias = 0.5 * np.einsum("kaa->k", HS)
     result.second = SecondOrder(H, covariance, bias)

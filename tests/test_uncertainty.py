@@ -372,3 +372,11 @@ def test_a_header_row_puts_the_matrix_in_input_order(tmp_path):
     np.testing.assert_array_equal(b["input_covariance"], S)
     (tmp_path / "tx.csv").write_text("T,X\n1,0\n0,1\n")
     _usage_error(run(PENDULUM, "--at", "1,2.007", "--cov", str(tmp_path / "tx.csv")), "header names T, X")
+
+
+def test_an_exact_input_adds_nothing_even_where_its_derivative_is_infinite():
+    doc = document("sqrt(x) + y", "--at", "0,1±0.1", "--second-order")       # ∂/∂x = inf at 0, but u(x) = 0
+    assert doc["uncertainty"][0]["uncertainty"] == pytest.approx(0.1, rel=1e-15)
+    assert [t["variance"] for t in doc["uncertainty"][0]["budget"]] == [pytest.approx(0.01), 0.0]
+    result = run("sqrt(x) + y", "--at", "0±0.1,1±0.1")
+    assert result.exit_code == 1 and "not finite" in result.stderr
