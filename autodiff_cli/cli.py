@@ -38,7 +38,7 @@ from .errors import (
 from .outputs import files, open_sink
 from .outputs.sink import Discard, Sink, Style, styled
 from .points import Points, PointSpec, decimal, resolve, separated
-from .uncertainty import Coverage, compact_pm, coverage, measured, standard_uncertainty
+from .uncertainty import Coverage, compact_pm, coverage, has_u_columns, measured, standard_uncertainty
 
 EXAMPLES = """\b
 Examples:
@@ -496,9 +496,13 @@ UNCERTAINTY_CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
      "--cov gives the whole covariance matrix: leave out ± in --at, --u and --corr"),
     (lambda o: o["corr_file"] is not None and not _pm_given(o) and o["u_spec"] is None,
      "--corr needs the standard uncertainties too: give them with ± in --at or with --u"),
-    (lambda o: _uncertain(o) and (o["points_file"] is not None or o["fmt"] in ("npy", "jsonl")),
-     "uncertainties are propagated at one point given with --at, in table, json, csv or latex "
-     "(not with --points or --format {fmt})"),
+    (lambda o: _uncertain(o) and o["fmt"] not in (("table", "csv", "jsonl") if o["points_file"] is not None
+                                                  else ("table", "json", "csv", "latex")),
+     "uncertainties are written as table, json, csv or latex at one point (--at), as table, csv or jsonl "
+     "with --points: not with --format {fmt} here"),
+    (lambda o: _uncertain(o) and o["points_file"] is not None and (o["cover"] is not None or o["second_order"]),
+     "with --points, uncertainties are propagated to first order, value ± u_c: leave out --coverage and "
+     "--second-order, or give one point with --at"),
     (lambda o: _uncertain(o) and len(o["points"]) > 1,
      "uncertainties are propagated at one point: give one --at"),
     (lambda o: _uncertain(o) and (o["seed"] is not None or o["hessian"] or o["hvp"] is not None),
@@ -599,7 +603,8 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
               help="Hessian-vector products H·v for every output (with --seed ȳ: (Σ ȳk·Hk)·v), one pass each.")
 @click.option("--u", "u_spec", type=Uncertainties(), metavar="U",
               help="Standard uncertainties of the inputs: 0.002,0.004 in input order or L=0.002 by name "
-                   "(others exact); or write them in --at as L=1.000±0.002 (or +-).  See docs/uncertainty.md.")
+                   "(others exact); or write them in --at as L=1.000±0.002 (or +-), or as u(L) columns of a "
+                   "--points file.  Without a point, --u L,T gives u_c as a formula.  See docs/uncertainty.md.")
 @click.option("--cov", "cov_file", metavar="FILE",
               help="The inputs' covariance matrix (n × n, input order) from a csv or .npy FILE.")
 @click.option("--corr", "corr_file", metavar="FILE",
@@ -686,6 +691,8 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
 
         if renamed(graph):
             _note(f"adjac: note: in the columns, {renamed(graph)}")
+    if points_file is not None and (_uncertain(given) or (points_file != "-" and has_u_columns(points_file))):
+        _propagate_many(graph, points_file, given, chosen, fmt, out, style)  # exits
     if _uncertain(given):
         _propagate(graph, points, given, chosen, fmt, out, style)           # exits
     if formulas:
@@ -807,6 +814,59 @@ def _propagate(graph: Graph, points: Sequence[PointSpec], o: dict[str, Any], mod
     if mc is not None and not mc.adequate:
         bad = [f"y{k + 1} {v}" for k, v in enumerate(mc.verdicts) if v != "adequate"]
         click.echo(f"adjac: check failed: the Monte Carlo propagation disagrees ({', '.join(bad)}; see above)", err=True)
+        sys.exit(ExitStatus.NOT_FINITE)
+    sys.exit(ExitStatus.OK)
+
+
+def _propagate_many(graph: Graph, points_file: str, o: dict[str, Any], mode: Mode, fmt: str, out: Any,
+                    style: Style) -> None:
+    """--points with uncertainties: the same Σ_x (--u, --cov, --corr) at every point, or each point's
+    own u(x) columns; value ± u_c per point, chunk by chunk (exits)."""
+    from . import uncertainty as gum
+
+    own = points_file != "-" and gum.has_u_columns(points_file)
+    if own and (o["u_spec"] is not None or o["cov_file"] is not None or o["corr_file"] is not None):
+        raise UsageError(f"{points_file} has u(x) columns, so the points carry their own uncertainties: leave out "
+                         "--u, --cov and --corr", option="--points")
+    if fmt not in ("table", "csv", "jsonl") or o["cover"] is not None or o["second_order"]:
+        raise UsageError(f"{points_file} has u(x) columns: uncertainties at many points are written as a table, csv or "
+                         "jsonl, to first order (no --coverage or --second-order)", option="--points")
+    limits.check_size(graph, 1, mode, None, fmt, False, False, points_file=True)
+    source: Any
+    if own:
+        source = gum.UncertainPoints(points_file, graph)
+    else:
+        if o["u_spec"] is not None and not o["u_spec"].values:
+            raise UsageError(f"{o['u_spec'].text!r} names inputs, for formulas; with --points, give the numbers: "
+                             "--u " + ",".join(f"{n}=0.1" for n in o["u_spec"].names), option="--u")
+        u = (None if o["u_spec"] is None else
+             gum.uncertainties_by_name(graph, o["u_spec"].values, o["u_spec"].names, o["u_spec"].text, "--u"))
+        S = gum.covariance_from(graph, u, o["cov_file"], o["corr_file"], "--u").matrix
+        chunks = Points(points_file, graph, 4096, stdin=sys.stdin.buffer if points_file == "-" else None)
+        source = ((X, S) for X in chunks)
+    sink = open_sink(fmt, out, graph, mode, None, style)
+    offset = bad = traced = 0
+    try:
+        for X, given in source:
+            S_x = given if given.ndim == 2 and given.shape == (graph.n, graph.n) else np.einsum(
+                "pi,ij->pij", given**2, np.eye(graph.n))                   # per point: u(x) → diag(u²)
+            rows = gum.propagate_many(graph, X, S_x, mode, problems=max(0, 10 - traced))
+            rows.problems = [p._replace(point=p.point + offset) for p in rows.problems]
+            sink.write_uncertainty_rows(rows, offset)
+            for problem in rows.problems:
+                _note(f"adjac: warning: {problem.message}")
+            offset, bad, traced = offset + len(X), bad + rows.bad_points, traced + len(rows.problems)
+    except PointsError:
+        sink.close(None)
+        out.flush()
+        raise
+    if not offset:                          # no points at all: the csv header (an empty table) alone
+        n, m = graph.n, graph.m
+        sink.write_uncertainty_rows(gum.PropagationRows(graph, np.empty((0, n)), np.empty((0, n)), np.empty((0, m)),
+                                                        np.empty((0, m, m))), 0)
+    sink.close(None)
+    if bad:
+        _note(f"adjac: warning: {_count(bad, 'point has', 'points have')} a value or an uncertainty that is not finite")
         sys.exit(ExitStatus.NOT_FINITE)
     sys.exit(ExitStatus.OK)
 

@@ -36,7 +36,7 @@ from .core.parse import NAME
 from .errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 PLUS_MINUS = ("±", "+/-", "+-")              # "+/-" before "+-", which is not part of it
 PM_SPACES = re.compile(r"\s*(±|\+/-|\+-)\s*")
@@ -553,3 +553,128 @@ def formulas(graph: Graph, names: tuple[str, ...], mode: str = "auto") -> Uncert
                 ratio = None
         relative.append(ratio)
     return UncertaintyFormulas(graph, uncertain, names_of, found, relative, report.jacobian, report.problems)
+
+
+# --- many points: --points ----------------------------------------------------------------------
+@dataclass
+class PropagationRows:
+    """The linear propagation at N points: Σ_y = J Σ_x Jᵀ at each (J by the batch engine)."""
+
+    graph: Graph
+    points: np.ndarray                  # (N, n)
+    input_u: np.ndarray                 # (N, n): √diag Σ_x
+    values: np.ndarray                  # (N, m)
+    covariance: np.ndarray              # (N, m, m)
+    problems: list[Any] = field(default_factory=list)
+    bad_points: int = 0
+
+    @property
+    def u(self) -> np.ndarray:
+        """u_c(y_k) at each point, (N, m)."""
+        return np.sqrt(np.clip(np.diagonal(self.covariance, axis1=1, axis2=2), 0, None))
+
+
+def propagate_many(graph: Graph, X: np.ndarray, S: np.ndarray, mode: str = "auto", problems: int = 10) -> PropagationRows:
+    """``propagate`` at every row of X, with Σ_x of shape (n, n) for all, or (N, n, n) one per point."""
+    from .report import compute
+
+    report = compute(graph, X, mode, problems=problems, sweeps=False)
+    J = report.jacobian if report.jacobian is not None else np.zeros((len(X), graph.m, graph.n))
+    S = np.broadcast_to(S, (len(X), graph.n, graph.n))
+    exact = ~np.any(S != 0, axis=1)                                       # (N, n): an exact input adds nothing
+    with np.errstate(all="ignore"):
+        Jz = np.where(exact[:, None, :], 0.0, J)
+        covariance = Jz @ S @ Jz.transpose(0, 2, 1)
+    u_in = np.sqrt(np.diagonal(S, axis1=1, axis2=2))
+    bad = ~(np.all(np.isfinite(report.values), axis=1) & np.all(np.isfinite(covariance), axis=(1, 2)))
+    return PropagationRows(graph, X, u_in, report.values, covariance, list(report.problems), int(np.count_nonzero(bad)))
+
+
+U_COLUMN = re.compile(r"u\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\Z")
+
+
+def has_u_columns(path: str) -> bool:
+    """Whether the text file ``path`` starts (after comments and blank lines) with a header that
+    has u(x) columns: then its points carry their own uncertainties."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(1 << 16)
+    except OSError:
+        return False
+    if head.startswith(b"\x93NUMPY"):
+        return False
+    for line in head.decode("utf-8-sig", errors="replace").splitlines():
+        content = line.split("#", 1)[0].strip()
+        if content:
+            return bool(re.search(r"\bu\(", content))
+    return False
+
+
+class UncertainPoints:
+    """A text points file whose header names the inputs and, for some, u(x) columns (the others
+    exact): (X, U) chunks in input order.  A bad header is a UsageError; a bad row a PointsError,
+    raised after the rows before it have been handed out."""
+
+    def __init__(self, path: str, graph: Graph, chunk: int = 4096):
+        self.path, self.graph, self.chunk = path, graph, chunk
+
+    def _header(self, fields: list[str], line_no: int) -> tuple[list[int], list[int]]:
+        """For each input, its value column, and its u column or -1."""
+        graph = self.graph
+        values: dict[str, int] = {}
+        us: dict[str, int] = {}
+        for c, name in enumerate(fields):
+            m = U_COLUMN.match(name)
+            target, key = (us, m.group(1)) if m else (values, name)
+            if key not in graph.inputs:
+                raise UsageError(f"{self.path}, line {line_no}: {name!r} in the header is not an input or u(input); "
+                                 f"the inputs are {listing(graph.inputs)}", option="--points")
+            if key in target:
+                raise UsageError(f"{self.path}, line {line_no}: {name} is in the header twice", option="--points")
+            target[key] = c
+        missing = [name for name in graph.inputs if name not in values]
+        if missing:
+            raise UsageError(f"{self.path}, line {line_no}: the header has no column for {', '.join(missing)}; "
+                             f"name the inputs ({listing(graph.inputs)}) and u(x) for those with an uncertainty",
+                             option="--points")
+        return [values[name] for name in graph.inputs], [us.get(name, -1) for name in graph.inputs]
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        from .errors import PointsError
+        from .points import decimal
+
+        n = self.graph.n
+        columns: tuple[list[int], list[int]] | None = None
+        X: list[list[float]] = []
+        U: list[list[float]] = []
+        width = 0
+        with open(self.path, encoding="utf-8-sig", errors="replace") as file:
+            for line_no, line in enumerate(file, 1):
+                content = line.split("#", 1)[0].strip()
+                if not content:
+                    continue
+                fields = [f.strip() for f in content.split(",")] if "," in content else content.split()
+                if columns is None:
+                    columns, width = self._header(fields, line_no), len(fields)
+                    continue
+                try:
+                    if len(fields) != width:
+                        raise ValueError(f"{len(fields)} values, but the header has {width} columns")
+                    row = [decimal(f, f"column {c + 1}") for c, f in enumerate(fields)]
+                    u = [row[c] if c >= 0 else 0.0 for c in columns[1]]
+                    for name, v in zip(self.graph.inputs, u):
+                        standard_uncertainty(v, f"u({name})")
+                except ValueError as err:
+                    if X:
+                        yield np.array(X).reshape(-1, n), np.array(U).reshape(-1, n)
+                    raise PointsError(self.path, f"line {line_no}", str(err)) from None
+                X.append([row[c] for c in columns[0]])
+                U.append(u)
+                if len(X) == self.chunk:
+                    yield np.array(X).reshape(-1, n), np.array(U).reshape(-1, n)
+                    X, U = [], []
+        if columns is None:
+            raise UsageError(f"{self.path} has no header; with u(x) columns, the first line names the columns",
+                             option="--points")
+        if X:
+            yield np.array(X).reshape(-1, n), np.array(U).reshape(-1, n)

@@ -306,7 +306,8 @@ def test_bad_correlation_files(tmp_path):
     (["--at", "1±0.1", "--seed", "1"], "--seed"),
     (["--at", "1±0.1", "--hessian"], "--hessian"),
     (["--at", "1±0.1", "--trace"], "--trace"),
-    (["--at", "1±0.1", "--format", "jsonl"], "jsonl"),
+    (["--at", "1±0.1", "--format", "jsonl"], "not with --format jsonl"),
+    (["--at", "1±0.1", "--format", "npy", "-o", "u.npz"], "not with --format npy"),
     (["--at", "1", "--corr", "r.csv"], "needs the standard uncertainties"),
     (["--u", "0.1"], "add --at"),
 ])
@@ -380,3 +381,52 @@ def test_an_exact_input_adds_nothing_even_where_its_derivative_is_infinite():
     assert [t["variance"] for t in doc["uncertainty"][0]["budget"]] == [pytest.approx(0.01), 0.0]
     result = run("sqrt(x) + y", "--at", "0±0.1,1±0.1")
     assert result.exit_code == 1 and "not finite" in result.stderr
+
+
+# --- many points: --points ----------------------------------------------------------------------
+def test_points_with_their_own_u_columns(tmp_path):
+    path = tmp_path / "lab.csv"
+    path.write_text("# runs\nT, L, u(L), u(T)\n2.007, 1.000, 0.002, 0.004\n1.419, 0.5, 0.002, 0.004\n2.838, 2.0, 0.002, 0\n")
+    result = run(PENDULUM, "--points", str(path), "--format", "csv")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "L,T,u(L),u(T),y1,u(y1)"
+    for line, (L, T, uL, uT) in zip(lines[1:], [(1, 2.007, 0.002, 0.004), (0.5, 1.419, 0.002, 0.004),
+                                               (2.0, 2.838, 0.002, 0.0)]):
+        row = [float(v) for v in line.split(",")]
+        g = 4 * math.pi**2 * L / T**2
+        assert row[:4] == [L, T, uL, uT]
+        assert row[4] == pytest.approx(g, rel=1e-15)
+        assert row[5] == pytest.approx(g * math.sqrt((uL / L) ** 2 + (2 * uT / T) ** 2), rel=1e-13)
+    one = document(PENDULUM, "--at", "L=1.000±0.002,T=2.007±0.004")          # the same as one point with ±
+    assert float(lines[1].split(",")[5]) == one["uncertainty"][0]["uncertainty"]
+    table = run(PENDULUM, "--points", str(path))
+    assert "9.801 ± 0.044" in table.stdout and "9.8031 ± 0.0098" in table.stdout
+
+
+def test_points_with_one_covariance_for_all(tmp_path):
+    (tmp_path / "p.csv").write_text("x,y\n2,3\n1,-1\n")
+    (tmp_path / "c.csv").write_text("0.01,0.006\n0.006,0.04\n")
+    result = run("x*y, x/y", "--points", str(tmp_path / "p.csv"), "--cov", str(tmp_path / "c.csv"), "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    S = np.array([[0.01, 0.006], [0.006, 0.04]])
+    for line, (x, y) in zip(result.stdout.splitlines(), [(2, 3), (1, -1)]):
+        obj = json.loads(line)
+        J = np.array([[y, x], [1 / y, -x / y**2]])
+        np.testing.assert_allclose(obj["covariance"], J @ S @ J.T, rtol=1e-14)
+    result = run("x*y", "--points", "-", "--u", "0.1,0.2", "--format", "csv")   # no points: the header alone
+    assert result.exit_code == 0 and result.stdout == "x,y,u(x),u(y),y1,u(y1)\n"
+    result = CliRunner().invoke(main, ["x*y", "--points", "-", "--u", "0.1,0.2", "--format", "csv"], input="2,3\n")
+    assert result.stdout.splitlines()[1] == "2.0,3.0,0.1,0.2,6.0,0.5"
+
+
+def test_bad_points_with_u_columns(tmp_path):
+    (tmp_path / "neg.csv").write_text("L, T, u(L)\n1,2,0.1\n1,2,-1\n")
+    result = run(PENDULUM, "--points", str(tmp_path / "neg.csv"), "--format", "csv")
+    assert result.exit_code == 2 and "line 3" in result.stderr and "u(L)" in result.stderr
+    assert len(result.stdout.splitlines()) == 2                               # the header and the good row
+    (tmp_path / "head.csv").write_text("L, u(T), u(L)\n1,2,1\n")
+    _usage_error(run(PENDULUM, "--points", str(tmp_path / "head.csv")), "no column for T")
+    (tmp_path / "lab.csv").write_text("L, T, u(L)\n1,2,0.1\n")
+    _usage_error(run(PENDULUM, "--points", str(tmp_path / "lab.csv"), "--format", "json"), "table, csv or jsonl")
+    _usage_error(run(PENDULUM, "--points", str(tmp_path / "lab.csv"), "--u", "0.1,0.1"), "their own uncertainties")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:                 # the trace, --check and formulas are imported
     from ..report import Summary
     from ..symbolic import SymbolicReport
     from ..trace import Trace
-    from ..uncertainty import Propagation, UncertaintyFormulas
+    from ..uncertainty import Propagation, PropagationRows, UncertaintyFormulas
 
 
 # --- machine formats -----------------------------------------------------------------
@@ -160,6 +160,11 @@ class JsonlSink(Sink):
             if self.trace:
                 obj["trace"] = trace_object(build(report, p)) if report.order == 1 else second_trace_object(report, p)
             self.out.write(json.dumps(obj, allow_nan=False) + "\n")
+
+    def write_uncertainty_rows(self, rows: PropagationRows, offset: int) -> None:
+        from .uncertainty import jsonl_lines
+
+        self.out.writelines(line + "\n" for line in jsonl_lines(rows, offset))
 
     def write_formulas(self, report: SymbolicReport) -> None:
         doc = symbolic_document(report, self.trace)

@@ -45,7 +45,7 @@ if TYPE_CHECKING:                  # --check and --trace models, loaded where th
     from ..points import Points
     from ..symbolic import SymbolicReport
     from ..trace import Trace
-    from ..uncertainty import Propagation, UncertaintyFormulas
+    from ..uncertainty import Propagation, PropagationRows, UncertaintyFormulas
 
 
 # --- tables for people ------------------------------------------------------------------
@@ -553,6 +553,15 @@ class TableSink(Sink):
         style = self.style
         print_parts(_renamed_note(result.graph, style.unicode) + tables(result, self.digits, style.unicode, style.plain, new_table),
                     self.out, style.plain, style.color)
+
+    def write_uncertainty_rows(self, rows: PropagationRows, offset: int) -> None:
+        from .uncertainty import row_table
+
+        style = self.style
+        if offset and style.plain:
+            self.out.write("\n")
+        print_parts([row_table(rows, offset, self.digits, style.unicode, style.plain, new_table)], self.out,
+                    style.plain, style.color)
 
     def write_uncertainty_formulas(self, result: UncertaintyFormulas) -> None:
         from .uncertainty import formula_tables

@@ -8,6 +8,7 @@ its own, from the same budget): this module imports none of them.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..core.graph import format_number, listing
 from ..report import point_text
-from ..uncertainty import Propagation, Term, UncertaintyFormulas, rounded
+from ..uncertainty import Propagation, PropagationRows, Term, UncertaintyFormulas, rounded
 from .notation import _label, ascii_math, letters
 
 if TYPE_CHECKING:
@@ -305,3 +306,67 @@ def formula_object(result: UncertaintyFormulas) -> dict[str, Any]:
             "relative": [None if r is None else symbolic.formula(r, False, graph.inputs) for r in result.relative],
             "jacobian": [[symbolic.formula(c, False, graph.inputs) for c in row] for row in result.jacobian],
             "warnings": [message for _, _, message in result.problems]}
+
+
+# --- many points: --points ----------------------------------------------------------------------
+def row_table(rows: PropagationRows, offset: int, digits: int, unicode: bool, plain: bool,
+              new_table: Callable[[bool], Any]) -> Any:
+    """One row per point: each input and each output as value ± u, rounded (GUM §7.2.6)."""
+    from rich.text import Text
+
+    graph, pm = rows.graph, _pm(unicode)
+    table = new_table(plain)
+    table.add_column("#", justify="right")
+    for name in graph.inputs:
+        table.add_column(name, justify="right")
+    for k in range(graph.m):
+        table.add_column(ascii_math(_label(graph, k)) if not unicode else _label(graph, k), justify="right",
+                         style="bold")
+    u = rows.u
+    for p in range(len(rows.points)):
+        cells = [Text(str(offset + p + 1))]
+        for j in range(graph.n):
+            x, ux = float(rows.points[p, j]), float(rows.input_u[p, j])
+            cells.append(Text(format_number(x, digits) if ux == 0 else " ".join(_pair(x, ux, pm))))
+        cells += [Text(" ".join(_pair(float(rows.values[p, k]), float(u[p, k]), pm))) for k in range(graph.m)]
+        table.add_row(*cells)
+    return table
+
+
+def _pair(value: float, u: float, pm: str) -> tuple[str, str, str]:
+    v, w = rounded(value, u)
+    return v, pm, w
+
+
+def csv_rows_text(rows: PropagationRows, digits: int | None, header: bool) -> str:
+    """inputs, u(inputs), then y1, u(y1), … per point (full precision unless ``digits``)."""
+    graph = rows.graph
+    y = letters(graph)[1]
+    lines = []
+    if header:
+        lines.append(",".join([*graph.inputs, *(f"u({name})" for name in graph.inputs),
+                               *(c for k in range(graph.m) for c in (f"{y}{k + 1}", f"u({y}{k + 1})"))]))
+
+    def num(v: float) -> str:
+        return repr(float(v)) if digits is None else format_number(float(v), digits)
+
+    u = rows.u
+    for p in range(len(rows.points)):
+        pairs = [num(v) for k in range(graph.m) for v in (rows.values[p, k], u[p, k])]
+        lines.append(",".join([*(num(v) for v in rows.points[p]), *(num(v) for v in rows.input_u[p]), *pairs]))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def jsonl_lines(rows: PropagationRows, offset: int) -> list[str]:
+    """One JSON object a point: point, its u's, values, u_c, the rounded text and Σ_y."""
+    u = rows.u
+    found = []
+    for p in range(len(rows.points)):
+        texts = [" ± ".join(rounded(float(v), float(w))) for v, w in zip(rows.values[p], u[p])]
+        found.append(json.dumps({"index": offset + p, "point": _numbers(rows.points[p]),
+                                 "input_uncertainty": _numbers(rows.input_u[p]), "value": _numbers(rows.values[p]),
+                                 "uncertainty": _numbers(u[p]), "text": texts,
+                                 "covariance": _numbers(rows.covariance[p]),
+                                 "warnings": [w.message for w in rows.problems if w.point == offset + p]},
+                                allow_nan=False))
+    return found
