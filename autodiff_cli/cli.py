@@ -14,7 +14,7 @@ import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
@@ -37,8 +37,11 @@ from .errors import (
 )
 from .outputs import files, open_sink
 from .outputs.sink import Discard, Sink, Style, styled
+from .plusminus import compact_pm, measured, standard_uncertainty
 from .points import Points, PointSpec, decimal, resolve, separated
-from .uncertainty import Coverage, compact_pm, coverage, has_u_columns, measured, standard_uncertainty
+
+if TYPE_CHECKING:
+    from .uncertainty import Coverage
 
 EXAMPLES = """\b
 Examples:
@@ -142,6 +145,8 @@ class CoverageFactor(click.ParamType):
     name = "k"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Coverage:
+        from .uncertainty import Coverage, coverage  # loaded when there are uncertainties
+
         if isinstance(value, Coverage):
             return value
         try:
@@ -691,7 +696,7 @@ def main(expression: str, points: tuple[PointSpec, ...], order: tuple[str, ...] 
 
         if renamed(graph):
             _note(f"adjac: note: in the columns, {renamed(graph)}")
-    if points_file is not None and (_uncertain(given) or (points_file != "-" and has_u_columns(points_file))):
+    if points_file is not None and (_uncertain(given) or (points_file != "-" and _u_columns(points_file))):
         _propagate_many(graph, points_file, given, chosen, fmt, out, style)  # exits
     if _uncertain(given):
         _propagate(graph, points, given, chosen, fmt, out, style)           # exits
@@ -816,6 +821,12 @@ def _propagate(graph: Graph, points: Sequence[PointSpec], o: dict[str, Any], mod
         click.echo(f"adjac: check failed: the Monte Carlo propagation disagrees ({', '.join(bad)}; see above)", err=True)
         sys.exit(ExitStatus.NOT_FINITE)
     sys.exit(ExitStatus.OK)
+
+
+def _u_columns(path: str) -> bool:
+    from .uncertainty import has_u_columns
+
+    return has_u_columns(path)
 
 
 def _propagate_many(graph: Graph, points_file: str, o: dict[str, Any], mode: Mode, fmt: str, out: Any,

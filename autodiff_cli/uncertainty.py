@@ -2,7 +2,8 @@
 
 The model of one uncertainty run, data and no text (``outputs/uncertainty.py`` prints it):
 
-- ``split_pm`` splits ``1.000±0.002`` (or ``1.000+-0.002``) before the value is converted;
+- ``plusminus.split_pm`` splits ``1.000±0.002`` (or ``1.000+-0.002``) before the value is converted
+  (a module of its own, light enough for every command line to load);
 - ``InputCovariance`` is Σ_x with how it was given (± in --at, --u, --cov FILE, --corr FILE),
   validated by ``covariance_from`` / ``read_matrix`` (symmetric, positive semi-definite,
   finite, n × n: anything else is a ``UsageError`` naming the file and the problem);
@@ -34,50 +35,17 @@ from .core import ad
 from .core.graph import Graph, listing
 from .core.parse import NAME
 from .errors import UsageError
+from .plusminus import standard_uncertainty
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
-PLUS_MINUS = ("±", "+/-", "+-")              # "+/-" before "+-", which is not part of it
-PM_SPACES = re.compile(r"\s*(±|\+/-|\+-)\s*")
 
 SYMMETRY = 1e-9           # |Σ − Σᵀ| ≤ SYMMETRY·max|Σ|: symmetric up to the digits a file keeps
 PSD = 1e-10               # an eigenvalue ≥ −PSD·max|λ| counts as 0 (rounding), below that Σ is not PSD
 
 
 # --- reading uncertainties ---------------------------------------------------------------
-def split_pm(text: str) -> tuple[str, str | None]:
-    """``"1.000±0.002"`` → ``("1.000", "0.002")``; no ± → ``(text, None)``.  ``+-`` and ``+/-``
-    are the ASCII spellings (so ``+-`` always means ±, never a plus and a minus)."""
-    for sign in PLUS_MINUS:
-        value, found, u = text.partition(sign)
-        if found:
-            return value, u
-    return text, None
-
-
-def compact_pm(text: str) -> str:
-    """``"1.000 ± 0.002"`` → ``"1.000±0.002"``, so that a list check sees one value, not two."""
-    return PM_SPACES.sub(r"\1", text)
-
-
-def measured(text: str, what: str, convert: Callable[[str, str], float]) -> tuple[float, float | None]:
-    """One field of --at: ``value`` or ``value±u``, split before the value is converted (by
-    ``convert``, points.decimal); u is a standard uncertainty (≥ 0).  ValueError if either is wrong."""
-    value, u = split_pm(text)
-    x = convert(value, what)
-    if u is None:
-        return x, None
-    return x, standard_uncertainty(convert(u, f"{what}, after ±"), f"{what}, after ±")
-
-
-def standard_uncertainty(u: float, what: str) -> float:
-    """u as a standard uncertainty: finite and not negative, else a ValueError saying so."""
-    if not math.isfinite(u) or u < 0:
-        raise ValueError(f"{what}: a standard uncertainty is a finite number ≥ 0, not {u:g}")
-    return u
-
-
 class InputCovariance(NamedTuple):
     """Σ_x (n × n, input order) and where it came from."""
 

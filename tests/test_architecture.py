@@ -22,7 +22,7 @@ PACKAGE = Path(autodiff_cli.__file__).parent
 LAYERS = [
     {"errors"},
     {"core", "core.primitives", "core.graph", "core.parse", "core.ad", "core.second"},
-    {"report", "trace", "check", "symbolic", "points", "uncertainty"},
+    {"report", "trace", "check", "symbolic", "points", "plusminus", "uncertainty"},
     {"run", "limits", "outputs", "outputs.notation", "outputs.sink", "outputs.table", "outputs.json", "outputs.csv",
      "outputs.npz", "outputs.latex", "outputs.dot", "outputs.files", "outputs.uncertainty"},
     {"cli", "__main__", "__init__"},

@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 
 from autodiff_cli.cli import main
 from autodiff_cli.core.parse import parse
+from autodiff_cli.plusminus import split_pm
 from autodiff_cli.uncertainty import (
     InputCovariance,
     coverage,
     monte_carlo,
     propagate,
     rounded,
-    split_pm,
     tolerance,
 )
 
