@@ -15,7 +15,10 @@ The model of one uncertainty run, data and no text (``outputs/uncertainty.py`` p
 - ``monte_carlo`` is the JCGM 101:2008 propagation of distributions (multivariate normal
   draws through adjac's own primal sweep) and its §8 validation of the linear result;
 - ``rounded`` writes value and u_c as the GUM's §7.2.6 recommends: u_c to two significant
-  digits, the value to the same decimal place.
+  digits, the value to the same decimal place;
+- ``formulas`` (no point) gives u_c(y) over symbols, from the symbolic Jacobian;
+- ``propagate_many`` and ``UncertainPoints`` do it at every point of --points (a file with
+  u(x) columns, or one Σ_x for all).
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ def _term_name(result: Propagation, t: Term) -> str:
 
 
 def share(v: float) -> str:
+    """A share of u_c² in percent, one decimal ('' when u_c = 0 leaves it undefined)."""
     return "" if not math.isfinite(v) else f"{100 * v:.1f} %"
 
 
@@ -48,7 +49,8 @@ def _heading(result: Propagation) -> str:
 
 
 def coverage_text(result: Propagation, unicode: bool = True) -> str:
-    """'k = 2 (95.45 % for a normal distribution)' or 'k = 1.96 for 95 % (normal distribution)'."""
+    """Where k came from: 'k = 2 (95.45 % if the output is normally distributed)', or for a level
+    'k = 1.96 from the normal distribution for a 95 % coverage'."""
     c = result.coverage
     assert c is not None
     if c.level is None:
@@ -63,8 +65,7 @@ def tables(result: Propagation, digits: int, unicode: bool, plain: bool, new_tab
     from rich.text import Text
 
     spell = (lambda text: text) if unicode else ascii_math
-    d, pm = ("∂", _pm(unicode))
-    d = d if unicode else "d"
+    d, pm = ("∂" if unicode else "d"), _pm(unicode)
     graph, u = result.graph, result.u
 
     def num(v: float) -> str:
@@ -181,6 +182,7 @@ def monte_carlo_parts(result: Propagation, digits: int, unicode: bool, table: An
 
 
 def _k(level: float) -> float:
+    """k_p of the normal distribution: P(|z| ≤ k_p) = p."""
     import statistics
 
     return statistics.NormalDist().inv_cdf((1 + level) / 2)
