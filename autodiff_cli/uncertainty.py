@@ -41,7 +41,7 @@ from .errors import UsageError
 from .plusminus import standard_uncertainty
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 
 SYMMETRY = 1e-9           # |Σ − Σᵀ| ≤ SYMMETRY·max|Σ|: symmetric up to the digits a file keeps
@@ -104,13 +104,7 @@ def read_matrix(path: str, option: str, inputs: tuple[str, ...] | None = None) -
     except OSError as err:
         raise bad(f"cannot be read ({err.strerror})") from None
     if raw.startswith(b"\x93NUMPY"):
-        try:
-            matrix = np.load(io.BytesIO(raw), allow_pickle=False)
-        except (ValueError, OSError) as err:
-            raise bad(f"is not a readable .npy array ({err})") from None
-        if matrix.dtype.kind not in "iuf":
-            raise bad(f"holds {matrix.dtype} values, not numbers")
-        return np.asarray(matrix, dtype=float)
+        return _npy_matrix(raw, bad)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -143,6 +137,25 @@ def read_matrix(path: str, option: str, inputs: tuple[str, ...] | None = None) -
         raise bad(f"the matrix is {' × '.join(map(str, matrix.shape))} under a header of {len(header)} names")
     order = [header.index(name) for name in inputs]
     return matrix[np.ix_(order, order)]
+
+
+def _npy_matrix(raw: bytes, bad: Callable[[str], UsageError]) -> np.ndarray:
+    """The array of an .npy file's bytes, from its header and raw data (never unpickled)."""
+    stream = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(stream)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(stream)
+    except (ValueError, IndexError) as err:
+        raise bad(f"is not a readable .npy array ({err})") from None
+    if dtype.kind not in "iuf":
+        raise bad(f"holds {dtype} values, not numbers")
+    size = math.prod(shape)
+    data = raw[stream.tell():]
+    if any(k < 0 for k in shape) or len(data) < size * dtype.itemsize:
+        raise bad(f"the array of shape {tuple(shape)} ends early (the file is damaged)")
+    flat = np.frombuffer(data, dtype=dtype, count=size)
+    return np.asarray(flat.reshape(shape, order="F" if fortran else "C"), dtype=float)
 
 
 def validated(matrix: np.ndarray, n: int, what: str, option: str) -> np.ndarray:

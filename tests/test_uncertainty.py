@@ -430,3 +430,16 @@ def test_bad_points_with_u_columns(tmp_path):
     (tmp_path / "lab.csv").write_text("L, T, u(L)\n1,2,0.1\n")
     _usage_error(run(PENDULUM, "--points", str(tmp_path / "lab.csv"), "--format", "json"), "table, csv or jsonl")
     _usage_error(run(PENDULUM, "--points", str(tmp_path / "lab.csv"), "--u", "0.1,0.1"), "their own uncertainties")
+
+
+def test_npy_matrices_are_read_without_unpickling(tmp_path):
+    S = np.array([[0.01, 0.002], [0.002, 0.04]])
+    np.save(tmp_path / "f.npy", np.asfortranarray(S))                          # column-major on disk
+    np.save(tmp_path / "i.npy", np.array([[1, 0], [0, 4]]))                    # integers
+    assert document("x*y", "--at", "2,3", "--cov", str(tmp_path / "f.npy"))["input_covariance"] == S.tolist()
+    assert document("x*y", "--at", "2,3", "--cov", str(tmp_path / "i.npy"))["input_covariance"] == [[1, 0], [0, 4]]
+    whole = (tmp_path / "f.npy").read_bytes()
+    (tmp_path / "short.npy").write_bytes(whole[:-8])
+    _usage_error(run("x*y", "--at", "2,3", "--cov", str(tmp_path / "short.npy")), "ends early")
+    np.save(tmp_path / "o.npy", np.array([[None, 1], [1, None]], dtype=object), allow_pickle=True)
+    _usage_error(run("x*y", "--at", "2,3", "--cov", str(tmp_path / "o.npy")), "not numbers")
