@@ -817,8 +817,10 @@ def _propagate(graph: Graph, points: Sequence[PointSpec], o: dict[str, Any], mod
         sys.exit(ExitStatus.NOT_FINITE)
     mc = result.monte_carlo
     if mc is not None and not mc.adequate:
-        bad = [f"y{k + 1} {v}" for k, v in enumerate(mc.verdicts) if v != "adequate"]
-        click.echo(f"adjac: check failed: the Monte Carlo propagation disagrees ({', '.join(bad)}; see above)", err=True)
+        from .outputs.notation import letters
+
+        bad = [f"{letters(graph)[1]}{k + 1} {v}" for k, v in enumerate(mc.verdicts) if v != "adequate"]
+        click.echo(f"adjac: check failed: {', '.join(bad)} (Monte Carlo, see above)", err=True)
         sys.exit(ExitStatus.NOT_FINITE)
     sys.exit(ExitStatus.OK)
 
