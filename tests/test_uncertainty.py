@@ -443,3 +443,32 @@ def test_npy_matrices_are_read_without_unpickling(tmp_path):
     _usage_error(run("x*y", "--at", "2,3", "--cov", str(tmp_path / "short.npy")), "ends early")
     np.save(tmp_path / "o.npy", np.array([[None, 1], [1, None]], dtype=object), allow_pickle=True)
     _usage_error(run("x*y", "--at", "2,3", "--cov", str(tmp_path / "o.npy")), "not numbers")
+
+
+def test_the_verdict_rule():
+    from autodiff_cli.uncertainty import verdict
+
+    assert verdict(0.0004, 0.0005, 1e-4) == "adequate"
+    assert verdict(0.0006, 0.0005, 1e-4) == "inconclusive"          # within three standard errors of δ
+    assert verdict(0.0009, 0.0005, 1e-4) == "not adequate"
+    assert verdict(float("nan"), 0.0005, 1e-4) == "not adequate"
+
+
+@given(st.floats(-1e6, 1e6, allow_nan=False), st.floats(1e-9, 1e5, allow_nan=False))
+def test_rounding_keeps_two_significant_digits_at_one_decimal_place(value, u):
+    from decimal import Decimal
+
+    shown_value, shown_u = rounded(value, u)
+    unit = 10.0 ** (math.floor(math.log10(float(shown_u))) - 1)          # the place of u's second digit
+    mantissa = float(shown_u) / unit
+    assert abs(mantissa - round(mantissa)) < 1e-6 and 10 <= round(mantissa) < 100   # 0.0020, 12, 1200: two digits
+    assert abs(float(shown_u) - u) <= unit / 2 * (1 + 1e-9)              # rounded, not truncated
+    decimals = max(0, -Decimal(shown_u).as_tuple().exponent)
+    assert max(0, -Decimal(shown_value).as_tuple().exponent) == decimals  # the same decimal place
+    assert abs(float(shown_value) - value) <= unit / 2 * (1 + 1e-9) + 1e-9 * abs(value)
+
+
+def test_ascii_output():
+    result = CliRunner(charset="ascii").invoke(main, ["x*y", "--at", "2+-0.1,3+-0.2", "--ascii", "--second-order"])
+    assert result.exit_code == 0 and "6.00 +- 0.50" in result.stdout and "tr(HSHS)/2" in result.stdout
+    assert result.stdout.isascii()
