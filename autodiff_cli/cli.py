@@ -14,7 +14,7 @@ import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
@@ -38,8 +38,12 @@ from .errors import (
 )
 from .outputs import files, open_sink
 from .outputs.sink import Discard, Sink, Style, styled
+from .plusminus import compact_pm, measured, standard_uncertainty
 from .points import Points, PointSpec, decimal, resolve, separated
 from .points import fields as split
+
+if TYPE_CHECKING:
+    from .uncertainty import Coverage
 
 EXAMPLES = """\b
 Examples:
@@ -62,7 +66,7 @@ class Point(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> PointSpec:
         if isinstance(value, PointSpec):
             return value
-        text = str(value)
+        text = compact_pm(str(value))            # "1.000 ± 0.002": one field, not two words
         fields = split(text)
         if text.strip() == "":
             self.fail("the point is empty; give values such as 1,2 or x1=1,x2=2", param, ctx)
@@ -74,10 +78,10 @@ class Point(click.ParamType):
         named = ["=" in f for f in fields]
         try:
             if not any(named):
-                return PointSpec(text, tuple(decimal(f, f"in {text!r}") for f in fields), None)
+                return _measured(text, [measured(f, f"in {text!r}", decimal) for f in fields], None)
             if not all(named):
                 self.fail(f"{text!r} mixes values by position and by name; use one style", param, ctx)
-            names, values = [], []
+            names, pairs = [], []
             for f in fields:
                 name, _, v = f.partition("=")
                 name = name.strip()
@@ -90,8 +94,65 @@ class Point(click.ParamType):
                 names.append(name)
                 if not v.strip():
                     self.fail(f"in {text!r}: {name} has an empty value after '='; write {name}=1.5", param, ctx)
-                values.append(decimal(v, f"{name} in {text!r}"))
-            return PointSpec(text, tuple(values), tuple(names))
+                pairs.append(measured(v, f"{name} in {text!r}", decimal))
+            return _measured(text, pairs, tuple(names))
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
+def _measured(text: str, pairs: list[tuple[float, float | None]], names: tuple[str, ...] | None) -> PointSpec:
+    """The PointSpec of values, some written value±u (then every value carries its u, None if none)."""
+    us = tuple(u for _, u in pairs)
+    return PointSpec(text, tuple(v for v, _ in pairs), names, us if any(u is not None for u in us) else None)
+
+
+class Uncertainties(Point):
+    """--u: standard uncertainties ``0.002,0.004`` in input order or ``L=0.002`` by name; or, without
+    a point, the names of the uncertain inputs (``L,T``) for u_c as a formula (values: empty)."""
+
+    name = "uncertainties"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> PointSpec:
+        if isinstance(value, PointSpec):
+            return value
+        names = [f.strip() for f in str(value).split(",")]
+        if all(NAME.match(name) for name in names) and not any(_is_number(name) for name in names):
+            duplicates = sorted({name for name in names if names.count(name) > 1})
+            if duplicates:
+                self.fail(f"{', '.join(duplicates)} is listed twice", param, ctx)
+            return PointSpec(str(value), (), tuple(names))
+        spec = super().convert(value, param, ctx)
+        if spec.uncertainties is not None:
+            self.fail(f"{spec.text!r}: --u lists standard uncertainties only, such as 0.002,0.004; "
+                      "a value±u goes in --at", param, ctx)
+        try:
+            for v in spec.values:
+                standard_uncertainty(v, f"in {spec.text!r}")
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+        return spec
+
+
+def _is_number(text: str) -> bool:
+    try:
+        decimal(text, "")
+    except ValueError:
+        return False
+    return True
+
+
+class CoverageFactor(click.ParamType):
+    """--coverage: a factor k (2) or a level (95%)."""
+
+    name = "k"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Coverage:
+        from .uncertainty import Coverage, coverage  # loaded when there are uncertainties
+
+        if isinstance(value, Coverage):
+            return value
+        try:
+            return coverage(str(value))
         except ValueError as err:
             self.fail(str(err), param, ctx)
 
@@ -430,6 +491,43 @@ def _coloured(o: dict[str, Any]) -> bool:
     return o["mode"] in ("forward-coloured", "reverse-coloured")
 
 
+def _uncertain(o: dict[str, Any]) -> bool:
+    """Whether uncertainties are given: value±u in --at, --u, --cov or --corr."""
+    return (any(spec.uncertainties is not None for spec in o["points"]) or o["u_spec"] is not None
+            or o["cov_file"] is not None or o["corr_file"] is not None)
+
+
+def _pm_given(o: dict[str, Any]) -> bool:
+    return any(spec.uncertainties is not None for spec in o["points"])
+
+
+UNCERTAINTY_CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
+    (lambda o: (o["cover"] is not None or o["second_order"]) and not _uncertain(o),
+     "--coverage and --second-order go with uncertainties: give them in --at (L=1.000±0.002), with --u or --cov"),
+    (lambda o: _pm_given(o) and o["u_spec"] is not None,
+     "give the uncertainties with ± in --at or with --u, not both"),
+    (lambda o: o["cov_file"] is not None and (_pm_given(o) or o["u_spec"] is not None or o["corr_file"] is not None),
+     "--cov gives the whole covariance matrix: leave out ± in --at, --u and --corr"),
+    (lambda o: o["corr_file"] is not None and not _pm_given(o) and o["u_spec"] is None,
+     "--corr needs the standard uncertainties too: give them with ± in --at or with --u"),
+    (lambda o: _uncertain(o) and o["fmt"] not in (("table", "csv", "jsonl") if o["points_file"] is not None
+                                                  else ("table", "json", "csv", "latex")),
+     "uncertainties are written as table, json, csv or latex at one point (--at), as table, csv or jsonl "
+     "with --points: not with --format {fmt} here"),
+    (lambda o: _uncertain(o) and o["points_file"] is not None and (o["cover"] is not None or o["second_order"]),
+     "with --points, uncertainties are propagated to first order, value ± u_c: leave out --coverage and "
+     "--second-order, or give one point with --at"),
+    (lambda o: _uncertain(o) and len(o["points"]) > 1,
+     "uncertainties are propagated at one point: give one --at"),
+    (lambda o: _uncertain(o) and (o["seed"] is not None or o["hessian"] or o["hvp"] is not None),
+     "uncertainties are propagated through the whole Jacobian: leave out --seed, --hessian and --hvp "
+     "(--second-order adds the Hessian's term)"),
+    (lambda o: _uncertain(o) and (o["trace"] or o["graph_dot"] or o["graph_out"] is not None or o["symbolic"]),
+     "--trace, --graph, --graph-out and --symbolic show the Jacobian, not uncertainties: leave them out, or "
+     "run once without the uncertainties"),
+]
+
+
 # Option combinations that cannot run, in the order they are checked (first match wins),
 # before anything is read or parsed.  Rules that need the function itself (how many inputs
 # it has, what a file holds) are checked where that is known.
@@ -487,6 +585,7 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
     (lambda o: _coloured(o) and o["symbolic"],
      "--mode {mode} compresses numeric passes, and formulas are swept one pass per input or output: "
      "use --mode forward or reverse"),
+    *UNCERTAINTY_CONFLICTS,
 ]
 
 
@@ -536,8 +635,22 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
                    "by forward-over-reverse.")
 @click.option("--hvp", type=Vector(), metavar="V",
               help="Hessian-vector products H·v for every output (with --seed ȳ: (Σ ȳk·Hk)·v), one pass each.")
+@click.option("--u", "u_spec", type=Uncertainties(), metavar="U",
+              help="Standard uncertainties of the inputs: 0.002,0.004 in input order or L=0.002 by name "
+                   "(others exact); or write them in --at as L=1.000±0.002 (or +-), or as u(L) columns of a "
+                   "--points file.  Without a point, --u L,T gives u_c as a formula.  See docs/uncertainty.md.")
+@click.option("--cov", "cov_file", metavar="FILE",
+              help="The inputs' covariance matrix (n × n, input order) from a csv or .npy FILE.")
+@click.option("--corr", "corr_file", metavar="FILE",
+              help="The inputs' correlation matrix (n × n) from a csv or .npy FILE, with the u's of ± or --u.")
+@click.option("--coverage", "cover", type=CoverageFactor(),
+              help="Expanded uncertainty U = k·u_c: a factor k such as 2, or a level such as 95% "
+                   "(k from the normal distribution).")
+@click.option("--second-order", is_flag=True,
+              help="With uncertainties: add the second-order term ½·tr(HΣHΣ) to u_c² and give the bias ½·tr(HΣ).")
 @click.option("--check", "verify", is_flag=True,
-              help="Also compute J by the other mode and by central differences; exit 1 if they disagree.")
+              help="Also compute J by the other mode and by central differences; exit 1 if they disagree.  "
+                   "With uncertainties: a Monte Carlo propagation instead; exit 1 if the linearization is not adequate.")
 @click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour and bold: auto (in a terminal, unless NO_COLOR is set; FORCE_COLOR forces them), "
                    "always or never.  Tables keep their boxes in a terminal either way.")
@@ -553,7 +666,9 @@ def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str
          graph_out: str | None,
          latex_standalone: bool, symbolic: bool, hessian: bool, hvp: tuple[float, ...] | None,
          verify: bool, color: str = "auto", sparsity: bool = False, quiet: bool = False,
-         program: str | None = None) -> None:
+         program: str | None = None, u_spec: PointSpec | None = None,
+         cov_file: str | None = None, corr_file: str | None = None, cover: Coverage | None = None,
+         second_order: bool = False) -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -639,6 +754,10 @@ def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str
 
         if renamed(graph):
             _note(f"adjac: note: in the columns, {renamed(graph)}")
+    if points_file is not None and (_uncertain(given) or (points_file != "-" and _u_columns(points_file))):
+        _propagate_many(graph, points_file, given, chosen, fmt, out, style)  # exits
+    if _uncertain(given):
+        _propagate(graph, points, given, chosen, fmt, out, style)           # exits
     if formulas:
         if second:
             limits.check_second_size(graph, 1, seed, hvp, "table")          # formulas: the bound of what is shown
@@ -699,6 +818,153 @@ def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str
         click.echo("adjac: check failed: the " + ("Hessians" if second else "Jacobians") + " disagree (see above)", err=True)
     if summary.bad_points or summary.failed:
         sys.exit(ExitStatus.NOT_FINITE)
+
+
+def _propagate(graph: Graph, points: Sequence[PointSpec], o: dict[str, Any], mode: Mode, fmt: str, out: Any,
+               style: Style) -> None:
+    """Uncertainties: Σ_y = J Σ_x Jᵀ at the one point (docs/uncertainty.md); with --check, a Monte
+    Carlo propagation beside it.  Exit 1 if something is not finite or the check finds the
+    linearization not adequate."""
+    from . import uncertainty as gum
+
+    symbolic = o["u_spec"] is not None and not o["u_spec"].values and o["u_spec"].names is not None
+    if not graph.n:
+        raise UsageError("the function has no inputs, so nothing to propagate: leave out the uncertainties")
+    if symbolic and points:
+        raise UsageError(f"{o['u_spec'].text!r} names the uncertain inputs, for formulas; at a point, give the "
+                         "numbers: --u " + ",".join(f"{n}=0.1" for n in o["u_spec"].names), option="--u")
+    if symbolic:
+        _uncertainty_formulas(graph, o["u_spec"].names, mode, fmt, out, style, o)
+    if not points:
+        raise UsageError("uncertainties are propagated at a point: add --at with values for " + listing(graph.inputs)
+                         + " (such as " + ",".join(f"{n}=1±0.1" for n in graph.inputs[:2]) + "), or name the "
+                         "uncertain inputs, --u " + ",".join(graph.inputs[:2]) + ", for u_c as a formula")
+    spec = points[0]
+    x = np.array(resolve(graph, spec), dtype=float)
+    u = None
+    if spec.uncertainties is not None:
+        u = np.array(resolve(graph, spec._replace(values=tuple(v or 0.0 for v in spec.uncertainties))), dtype=float)
+        source = "± in --at"
+    elif o["u_spec"] is not None:
+        spec_u = o["u_spec"]
+        u = gum.uncertainties_by_name(graph, spec_u.values, spec_u.names, spec_u.text, "--u")
+        source = "--u"
+    else:
+        source = "--cov"
+    inputs = gum.covariance_from(graph, u, o["cov_file"], o["corr_file"], source)
+    limits.check_size(graph, 1, mode, None, fmt, False, False)
+    if o["verify"] and graph.m * gum.BATCH > 2 * gum.SWEEP:
+        raise UsageError(f"the Monte Carlo check keeps {gum.BATCH:,} draws of every output at a time, too many for "
+                         f"{graph.m:,} outputs; check at most {2 * gum.SWEEP // gum.BATCH} outputs at once",
+                         option="--check")
+    result = gum.propagate(graph, x, inputs, mode, o["cover"])
+    if o["second_order"]:
+        gum.second_order(result)
+    finite = bool(np.all(np.isfinite(result.values)) and np.all(np.isfinite(result.covariance)))
+    if o["verify"] and finite:
+        result.monte_carlo = gum.monte_carlo(result)
+    open_sink(fmt, out, graph, mode, None, style).write_uncertainty(result)
+    for problem in result.problems:
+        _note(f"adjac: warning: {problem.message}")
+    for k in np.flatnonzero((result.u == 0) & np.any(inputs.matrix != 0)):
+        _note(f"adjac: note: u_c of {graph.labels[k]} is 0: no input with an uncertainty moves it to first order "
+              "here; --second-order or --check shows what the linear law leaves out")
+    if not finite:
+        _note("adjac: warning: a value or an uncertainty is not finite" + (", so there is no Monte Carlo check"
+                                                                            if o["verify"] else ""))
+        sys.exit(ExitStatus.NOT_FINITE)
+    mc = result.monte_carlo
+    if mc is not None and not mc.adequate:
+        from .outputs.notation import letters
+
+        bad = [f"{letters(graph)[1]}{k + 1} {v}" for k, v in enumerate(mc.verdicts) if v != "adequate"]
+        click.echo(f"adjac: check failed: {', '.join(bad)} (Monte Carlo, see above)", err=True)
+        sys.exit(ExitStatus.NOT_FINITE)
+    sys.exit(ExitStatus.OK)
+
+
+def _u_columns(path: str) -> bool:
+    from .uncertainty import has_u_columns
+
+    return has_u_columns(path)
+
+
+def _propagate_many(graph: Graph, points_file: str, o: dict[str, Any], mode: Mode, fmt: str, out: Any,
+                    style: Style) -> None:
+    """--points with uncertainties: the same Σ_x (--u, --cov, --corr) at every point, or each point's
+    own u(x) columns; value ± u_c per point, chunk by chunk (exits)."""
+    from . import uncertainty as gum
+
+    own = points_file != "-" and gum.has_u_columns(points_file)
+    if own and (o["u_spec"] is not None or o["cov_file"] is not None or o["corr_file"] is not None):
+        raise UsageError(f"{points_file} has u(x) columns, so the points carry their own uncertainties: leave out "
+                         "--u, --cov and --corr", option="--points")
+    if fmt not in ("table", "csv", "jsonl") or o["cover"] is not None or o["second_order"]:
+        raise UsageError(f"{points_file} has u(x) columns: uncertainties at many points are written as a table, csv or "
+                         "jsonl, to first order (no --coverage or --second-order)", option="--points")
+    limits.check_size(graph, 1, mode, None, fmt, False, False, points_file=True)
+    source: Any
+    if own:
+        source = gum.UncertainPoints(points_file, graph)
+    else:
+        if o["u_spec"] is not None and not o["u_spec"].values:
+            raise UsageError(f"{o['u_spec'].text!r} names inputs, for formulas; with --points, give the numbers: "
+                             "--u " + ",".join(f"{n}=0.1" for n in o["u_spec"].names), option="--u")
+        u = (None if o["u_spec"] is None else
+             gum.uncertainties_by_name(graph, o["u_spec"].values, o["u_spec"].names, o["u_spec"].text, "--u"))
+        S = gum.covariance_from(graph, u, o["cov_file"], o["corr_file"], "--u").matrix
+        chunks = Points(points_file, graph, 4096, stdin=sys.stdin.buffer if points_file == "-" else None)
+        source = ((X, S) for X in chunks)
+    sink = open_sink(fmt, out, graph, mode, None, style)
+    offset = bad = traced = 0
+    try:
+        for X, given in source:
+            S_x = given if given.ndim == 2 and given.shape == (graph.n, graph.n) else np.einsum(
+                "pi,ij->pij", given**2, np.eye(graph.n))                   # per point: u(x) → diag(u²)
+            rows = gum.propagate_many(graph, X, S_x, mode, problems=max(0, 10 - traced))
+            rows.problems = [p._replace(point=p.point + offset) for p in rows.problems]
+            sink.write_uncertainty_rows(rows, offset)
+            for problem in rows.problems:
+                _note(f"adjac: warning: {problem.message}")
+            offset, bad, traced = offset + len(X), bad + rows.bad_points, traced + len(rows.problems)
+    except PointsError:
+        sink.close(None)
+        out.flush()
+        raise
+    if not offset:                          # no points at all: the csv header (an empty table) alone
+        n, m = graph.n, graph.m
+        sink.write_uncertainty_rows(gum.PropagationRows(graph, np.empty((0, n)), np.empty((0, n)), np.empty((0, m)),
+                                                        np.empty((0, m, m))), 0)
+    sink.close(None)
+    if bad:
+        _note(f"adjac: warning: {_count(bad, 'point has', 'points have')} a value or an uncertainty that is not finite")
+        sys.exit(ExitStatus.NOT_FINITE)
+    sys.exit(ExitStatus.OK)
+
+
+def _uncertainty_formulas(graph: Graph, names: Sequence[str], mode: Mode, fmt: str, out: Any, style: Style,
+                          o: dict[str, Any]) -> None:
+    """--u NAMES without a point: u_c(y) as formulas in the inputs and their u's (exits)."""
+    from . import uncertainty as gum
+
+    unknown = [name for name in names if name not in graph.inputs]
+    if unknown:
+        raise UsageError(f"{', '.join(unknown)} in {o['u_spec'].text!r} is not an input; the inputs are "
+                         f"{listing(graph.inputs)}", option="--u")
+    for option, given in (("--coverage", o["cover"] is not None), ("--second-order", o["second_order"]),
+                          ("--check", o["verify"])):
+        if given:
+            raise UsageError(f"{option} needs numbers: give the point with --at and the u's with ± or --u",
+                             option=option)
+    limits.check_size(graph, 1, mode, None, fmt, False, True)
+    try:
+        result = gum.formulas(graph, tuple(names), mode)
+    except RecursionError:                      # SymPy walks its expressions recursively
+        raise UsageError("the expression is nested too deeply for formulas; give a point with --at for numbers") from None
+    open_sink(fmt, out, graph, mode, None, style).write_uncertainty_formulas(result)
+    for _, _, message in result.problems:
+        _note(f"adjac: warning: {message}")
+    sys.exit(ExitStatus.NOT_FINITE if result.problems else ExitStatus.OK)
 
 
 def _tty(stream: Any) -> bool:

@@ -367,6 +367,7 @@ class PointSpec(NamedTuple):
     text: str
     values: tuple[float, ...]
     names: tuple[str, ...] | None         # None: positional
+    uncertainties: tuple[float | None, ...] | None = None   # value±u: the u of each value (None: none given)
 
 
 def decimal(text: str, what: str) -> float:

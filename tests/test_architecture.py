@@ -22,9 +22,10 @@ PACKAGE = Path(autodiff_cli.__file__).parent
 LAYERS = [
     {"errors"},
     {"core", "core.primitives", "core.graph", "core.parse", "core.ad", "core.second", "core.colour"},
-    {"report", "trace", "check", "symbolic", "points"},
+    {"report", "trace", "check", "symbolic", "points", "plusminus", "uncertainty"},
     {"run", "limits", "sources", "outputs", "outputs.notation", "outputs.sink", "outputs.table", "outputs.json",
-     "outputs.csv", "outputs.npz", "outputs.latex", "outputs.dot", "outputs.files", "outputs.sparsity"},
+     "outputs.csv", "outputs.npz", "outputs.latex", "outputs.dot", "outputs.files", "outputs.sparsity",
+     "outputs.uncertainty"},
     {"cli", "__main__", "__init__"},
 ]
 LAYER = {name: k for k, names in enumerate(LAYERS) for name in names}

@@ -738,6 +738,15 @@ CONFLICTING = [
     ([EXAMPLE, "--at", "1,2", "--mode", "reverse-coloured", "--hessian"], "uncompressed: leave out --mode"),
     ([EXAMPLE, "--at", "1,2", "--mode", "forward-coloured", "--graph"], "draw one pass per input or output"),
     ([EXAMPLE, "--mode", "forward-coloured", "--symbolic"], "and formulas are swept one pass per input"),
+    ([EXAMPLE, "--at", "1,2", "--coverage", "2"], "--coverage and --second-order go with uncertainties"),  # issue 17
+    ([EXAMPLE, "--at", "1±0.1,2", "--u", "0.1,0.1"], "with ± in --at or with --u, not both"),
+    ([EXAMPLE, "--at", "1,2", "--u", "0.1,0.1", "--cov", "c.csv"], "--cov gives the whole covariance matrix"),
+    ([EXAMPLE, "--at", "1,2", "--corr", "r.csv"], "--corr needs the standard uncertainties too"),
+    ([EXAMPLE, "--points", "-", "--u", "0.1,0.1", "--format", "json"], "as table, csv or jsonl with --points"),
+    ([EXAMPLE, "--points", "-", "--u", "0.1,0.1", "--coverage", "2"], "with --points, uncertainties are propagated"),
+    ([EXAMPLE, "--at", "1±0.1,2", "--at", "1,2"], "uncertainties are propagated at one point: give one --at"),
+    ([EXAMPLE, "--at", "1±0.1,2", "--hvp", "1,0"], "uncertainties are propagated through the whole Jacobian"),
+    ([EXAMPLE, "--at", "1±0.1,2", "--graph"], "show the Jacobian, not uncertainties"),
 ]
 
 

@@ -15,6 +15,7 @@ from .sink import Sink, Style, rows_text
 if TYPE_CHECKING:
     from ..check import Check
     from ..report import Summary
+    from ..uncertainty import Propagation, PropagationRows
 
 
 def csv_header(graph: Graph, kind: str) -> list[str]:
@@ -95,6 +96,18 @@ class CsvSink(Sink):
         table = np.concatenate([report.points, report.values, _flat(report)], axis=1)
         text = "\n".join(rows_text(table)).replace(", ", ",")
         self.out.write(text + "\n" if text else "")
+
+    def write_uncertainty(self, result: Propagation) -> None:
+        from .uncertainty import csv_text
+
+        self.out.write(csv_text(result, self.digits))
+        self.started = True                 # its own header: close writes none
+
+    def write_uncertainty_rows(self, rows: PropagationRows, offset: int) -> None:
+        from .uncertainty import csv_rows_text
+
+        self.out.write(csv_rows_text(rows, self.digits, header=not self.started))
+        self.started = True
 
     def close(self, summary: Summary | None) -> None:
         self._start()                       # no points at all: the header alone

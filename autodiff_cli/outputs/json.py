@@ -22,6 +22,7 @@ if TYPE_CHECKING:                 # the trace, --check and formulas are imported
     from ..report import Summary
     from ..symbolic import SymbolicReport
     from ..trace import Trace
+    from ..uncertainty import Propagation, PropagationRows, UncertaintyFormulas
 
 
 # --- machine formats -----------------------------------------------------------------
@@ -168,6 +169,11 @@ class JsonlSink(Sink):
                 obj["trace"] = trace_object(build(report, p)) if report.order == 1 else second_trace_object(report, p)
             self.out.write(json.dumps(obj, allow_nan=False) + "\n")
 
+    def write_uncertainty_rows(self, rows: PropagationRows, offset: int) -> None:
+        from .uncertainty import jsonl_lines
+
+        self.out.writelines(line + "\n" for line in jsonl_lines(rows, offset))
+
     def write_formulas(self, report: SymbolicReport) -> None:
         doc = symbolic_document(report, self.trace)
         self.out.write(json.dumps({**doc["results"][0], "warnings": doc["warnings"]}) + "\n")
@@ -236,6 +242,20 @@ class JsonSink(Sink):
 
     def write_formulas(self, report: SymbolicReport) -> None:
         self.out.write(json.dumps(symbolic_document(report, self.trace)) + "\n")
+        self.done = True
+        self._show()
+
+    def write_uncertainty(self, result: Propagation) -> None:
+        from .uncertainty import json_object
+
+        self.out.write(json.dumps(json_object(result), allow_nan=False) + "\n")
+        self.done = True
+        self._show()
+
+    def write_uncertainty_formulas(self, result: UncertaintyFormulas) -> None:
+        from .uncertainty import formula_object
+
+        self.out.write(json.dumps(formula_object(result)) + "\n")
         self.done = True
         self._show()
 

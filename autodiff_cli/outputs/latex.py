@@ -23,6 +23,7 @@ from .sink import Sink, Style
 
 if TYPE_CHECKING:
     from ..symbolic import SymbolicReport
+    from ..uncertainty import Propagation, UncertaintyFormulas
 
 from .notation import (
     Notation,
@@ -658,6 +659,17 @@ class LatexSink(Sink):
     def write_formulas(self, report: SymbolicReport) -> None:
         self.out.write(symbolic_latex(report, self.style.standalone, self.style.trace))
 
+    def write_uncertainty(self, result: Propagation) -> None:
+        self.out.write(uncertainty_latex(result, self.style.standalone))
+
+    def write_uncertainty_formulas(self, result: UncertaintyFormulas) -> None:
+        from .. import symbolic
+
+        lines = [f"  u_c({texttt(label)}) &= {symbolic.latex(u)}" for label, u in zip(result.graph.labels, result.u)]
+        body = "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+        self.out.write(standalone(body, "Propagation of uncertainty") if self.style.standalone
+                       else fragment_header(result.graph) + "\n" + body + "\n")
+
 
 def _symbolic_second(report: SymbolicReport) -> str:
     """--hessian or --hvp as formulas: ∇y_k and H_{y_k} (or H·v) as pmatrix."""
@@ -677,3 +689,36 @@ def _symbolic_second(report: SymbolicReport) -> str:
             second = f"H_{{{label}}} = {pmatrix([[symbolic.latex(c) for c in row] for row in h])}"
         body.append(f"  \\nabla {label} = {grad},\\qquad {second}")
     return f"In the inputs ({escape(passes_of(report))}):\n\\[\n" + ",\\\\\n".join(body) + "\n\\]"
+
+
+# --- uncertainties ----------------------------------------------------------------------------------
+def uncertainty_latex(result: Propagation, is_standalone: bool) -> str:
+    """An align* of ``y = value \\pm u_c`` per output, and a booktabs budget table per output."""
+    from ..uncertainty import rounded
+    from .uncertainty import rounded_u, share
+
+    graph = result.graph
+    rows = []
+    for k in range(graph.m):
+        value, uc = rounded(float(result.values[k]), float(result.u[k]))
+        line = f"  {texttt(graph.labels[k])} &= {value} \\pm {uc}"
+        if result.expanded is not None:
+            line += f" \\quad (U = {rounded_u(float(result.expanded[k]))},\\ k = {result.coverage.k:.3g})"  # type: ignore[union-attr]
+        rows.append(line)
+    parts = ["\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"]
+    for k in range(graph.m):
+        body = []
+        for t in result.budget(k):
+            if t.i == t.j:
+                body.append([f"${name(graph.inputs[t.i])}$", f"${number(t.sensitivity, 6)}$",
+                             f"${number(_math.sqrt(result.inputs.matrix[t.i, t.i]), 6)}$",
+                             f"${number(t.contribution, 6)}$", share(t.share).replace("%", "\\%")])
+            else:
+                body.append([f"${name(graph.inputs[t.i])}, {name(graph.inputs[t.j])}$ (corr.)", "", "",
+                             "", share(t.share).replace("%", "\\%")])
+        parts.append(tabular("lrrrr", ["input", "$\\partial y/\\partial x$", "$u(x)$",
+                                              "$\\partial y/\\partial x \\cdot u(x)$", "share of $u_c^2$"], body))
+    text = "\n\n".join(parts)
+    if is_standalone:
+        return standalone(text, "Propagation of uncertainty")
+    return fragment_header(graph) + "\n" + text + "\n"

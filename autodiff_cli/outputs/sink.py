@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..check import Check
     from ..report import Report, Summary
     from ..symbolic import SymbolicReport
+    from ..uncertainty import Propagation, PropagationRows, UncertaintyFormulas
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,18 @@ class Sink:
         raise NotImplementedError
 
     def write_formulas(self, report: SymbolicReport) -> None:
+        raise NotImplementedError(f"{type(self).__name__} holds numbers, not formulas")
+
+    def write_uncertainty(self, result: Propagation) -> None:
+        """Value ± u_c of every output, the budget, Σ_y (outputs/uncertainty.py writes each format)."""
+        raise NotImplementedError(f"{type(self).__name__} does not write uncertainties")
+
+    def write_uncertainty_rows(self, rows: PropagationRows, offset: int) -> None:
+        """--points with uncertainties: value ± u_c of every output, a row per point, chunk by chunk."""
+        raise NotImplementedError(f"{type(self).__name__} does not write uncertainties of many points")
+
+    def write_uncertainty_formulas(self, result: UncertaintyFormulas) -> None:
+        """No point: u_c(y_k) as formulas in the inputs and their u's."""
         raise NotImplementedError(f"{type(self).__name__} holds numbers, not formulas")
 
     def close(self, summary: Summary | None) -> None:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:                  # --check and --trace models, loaded where th
     from ..points import Points
     from ..symbolic import SymbolicReport
     from ..trace import Trace
+    from ..uncertainty import Propagation, PropagationRows, UncertaintyFormulas
 
 
 # --- tables for people ------------------------------------------------------------------
@@ -583,6 +584,29 @@ class TableSink(Sink):
         print_parts(_renamed_note(report.graph, style.unicode)
                     + symbolic_tables(report, style.unicode, plain=style.plain, with_trace=style.trace,
                                       layout=style.layout), self.out, style.plain, style.color)
+
+    def write_uncertainty(self, result: Propagation) -> None:
+        from .uncertainty import tables
+
+        style = self.style
+        print_parts(_renamed_note(result.graph, style.unicode) + tables(result, self.digits, style.unicode, style.plain, new_table),
+                    self.out, style.plain, style.color)
+
+    def write_uncertainty_rows(self, rows: PropagationRows, offset: int) -> None:
+        from .uncertainty import row_table
+
+        style = self.style
+        if offset and style.plain:
+            self.out.write("\n")
+        print_parts([row_table(rows, offset, self.digits, style.unicode, style.plain, new_table)], self.out,
+                    style.plain, style.color)
+
+    def write_uncertainty_formulas(self, result: UncertaintyFormulas) -> None:
+        from .uncertainty import formula_tables
+
+        style = self.style
+        print_parts(_renamed_note(result.graph, style.unicode) + formula_tables(result, style.unicode, style.plain,
+                                                                                 new_table), self.out, style.plain, style.color)
 
 
 def _renamed_note(graph: Any, unicode: bool) -> list[Any]:
