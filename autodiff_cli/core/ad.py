@@ -346,7 +346,7 @@ def underflow_points(graph: Graph, w: list[Any], N: int) -> tuple[np.ndarray, li
             if op.prim not in UNDERFLOWING or w[i].__class__ is not np.ndarray:
                 continue
             size = np.abs(w[i])
-            if not size.min() < TINY:                         # nan compares false: not an underflow
+            if not np.fmin.reduce(size) < TINY:               # fmin skips nan (min would return it, hiding the rest)
                 continue
             here = size < TINY
             for a in op.args:
