@@ -40,6 +40,7 @@ from .ad import UNDERFLOWING, Mode, _points, choose_mode, watch
 from .graph import Const, Graph
 from .primitives import PRIMITIVES
 
+PARALLEL_WORK = 2**22        # nodes × points × passes worth a thread: some milliseconds
 CACHE_BYTES = 2**22           # a block's w, partials and tangents: about twice a core's L2 (measured: F3, F1)
 
 
@@ -217,15 +218,24 @@ def _sweep(X, op, nargs, arg, const, edge, cval, check, undefinable, underflowin
                         C[t, 0, p] = np.nan
                         C[t, 1, p] = np.nan
             if check[i]:
-                for p in range(nb):
-                    if W[i, p] - W[i, p] != 0.0:     # inf or nan
-                        flagged[s + p] = True
+                total = 0.0
+                for p in range(nb):                  # one sum, as ad._linearize: not finite if a term is not
+                    total += W[i, p]
+                if total - total != 0.0:
+                    for p in range(nb):
+                        if W[i, p] - W[i, p] != 0.0:     # inf or nan
+                            flagged[s + p] = True
             if underflowing[t]:
+                least = np.inf
+                for p in range(nb):                  # nan compares false: not an underflow
+                    magnitude = abs(W[i, p])
+                    least = magnitude if magnitude < least else least
                 two = nargs[t] == 2
-                for p in range(nb):
-                    if abs(W[i, p]) < tiny and A[p] != 0.0 and A[p] - A[p] == 0.0 and (
-                            not two or (B[p] != 0.0 and B[p] - B[p] == 0.0)):
-                        underflowed[s + p] = True
+                if least < tiny:
+                    for p in range(nb):
+                        if abs(W[i, p]) < tiny and A[p] != 0.0 and A[p] - A[p] == 0.0 and (
+                                not two or (B[p] != 0.0 and B[p] - B[p] == 0.0)):
+                            underflowed[s + p] = True
         for k in range(m):
             r = out[k]
             for p in range(nb):
@@ -299,6 +309,14 @@ def block_size(tape: Tape) -> int:
     return size
 
 
+def threads(blocks: int, work: int) -> int:
+    """How many threads a call uses: one per PARALLEL_WORK of work (nodes × points × passes),
+    at most one per block and per core.  Starting a second thread costs little on an idle
+    machine, but up to 15 ms on a busy one (the thread waits for a core), more than a small
+    call takes."""
+    return max(1, min(config.NUMBA_NUM_THREADS, blocks, work // PARALLEL_WORK))  # type: ignore[attr-defined]
+
+
 def differentiate(graph: Graph, x: Any, mode: str = "auto", seed: Any = None,
                   flagged: np.ndarray | None = None, underflowed: np.ndarray | None = None,
                   tape: Tape | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -325,8 +343,9 @@ def differentiate(graph: Graph, x: Any, mode: str = "auto", seed: Any = None,
     under = np.zeros(N, dtype=bool)
     if N:
         shaped = D if seed is None else (D[:, None, :] if reverse else D[:, :, None])
-        _compiled(X, *tape[1:], reverse, seeds, active, per_point, seed is not None, y, shaped, found, under,
-                  block_size(tape))
+        width = block_size(tape)
+        numba.set_num_threads(threads(-(-N // width), N * len(tape.check) * max(1, len(seeds))))
+        _compiled(X, *tape[1:], reverse, seeds, active, per_point, seed is not None, y, shaped, found, under, width)
     if flagged is not None:
         flagged[...] = found
     if underflowed is not None:
