@@ -517,6 +517,9 @@ def engines(quick: bool, repeat: int) -> None:
     """The numpy and the compiled engine against the peers: steady state at several N, run
     interleaved (one call of each in turn, medians); the first call of a fresh process; and
     the whole process npy in, npz out."""
+    if importlib.util.find_spec("numba") is None:              # adjac's own extra, not a peer
+        print("\n### 7. Engines: skipped, numba is not installed (pip install -e '.[fast]')\n")
+        return
     from autodiff_cli.core import compiled
     from autodiff_cli.core.ad import differentiate
 
@@ -541,9 +544,10 @@ def engines(quick: bool, repeat: int) -> None:
                     fn()
                     times[key].append(time.perf_counter() - start)
             medians = {key: statistics.median(t) for key, t in times.items()}
-            best = min(t for key, t in medians.items() if not key.startswith("adjac"))
+            best = min((t for key, t in medians.items() if not key.startswith("adjac")), default=None)
             for key, t in medians.items():
-                rows.append([name, f"{N:,}", key, fmt_s(t), f"{t / best:.2f}x" if key.startswith("adjac") else "-"])
+                ratio = f"{t / best:.2f}x" if best and key.startswith("adjac") else "-"
+                rows.append([name, f"{N:,}", key, fmt_s(t), ratio])
             del runs
     table(f"7. Engines, full J through the Python API, steady state (interleaved, median of {repeat}; F3 at 10^6 once; "
           "'vs best peer' > 1 means the best peer is faster)", ["f", "N", "engine", "median", "vs best peer"], rows)
@@ -583,10 +587,12 @@ def engines(quick: bool, repeat: int) -> None:
                                      check=True, env={**os.environ, **env})
                 seconds.append(float(out.stdout))
             rows.append([name, f"{N:,}", label, fmt_s(statistics.median(seconds))])
-        out = subprocess.run([PY, "-c", first, "compiled", text, str(n), str(N)], capture_output=True, text=True,
-                             check=True, env={**os.environ, "XDG_CACHE_HOME": cold})
-        shutil.rmtree(cold, ignore_errors=True)
-        rows.append([name, f"{N:,}", "adjac compiled, first ever (compiles the interpreter)", fmt_s(float(out.stdout))])
+        if not quick:                                              # 15-90 s: not in a smoke run
+            out = subprocess.run([PY, "-c", first, "compiled", text, str(n), str(N)], capture_output=True, text=True,
+                                 check=True, env={**os.environ, "XDG_CACHE_HOME": cold})
+            shutil.rmtree(cold, ignore_errors=True)
+            rows.append([name, f"{N:,}", "adjac compiled, first ever (compiles the interpreter)",
+                         fmt_s(float(out.stdout))])
     table("7b. First call in a fresh process, imports included (median of 3; the first-ever compile once)",
           ["f", "N", "what", "whole process"], rows)
 
