@@ -25,7 +25,7 @@ from autodiff_cli.core.primitives import PRIMITIVES
 from autodiff_cli.report import compute
 from tests.test_properties import exprs
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(60 * float(os.environ.get("ADJAC_FUZZ_SCALE", "1"))), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EDGE = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -3.0, 0.999, 1.001, 1e-300, -1e-300, 5e-324, 1e300, -1e300, 710.0,
         -746.0, 1e160, np.inf, -np.inf, np.nan]
 EXACT = {"add", "sub", "mul", "div", "neg", "sqrt", "abs", "sign", "sin", "cos"}
