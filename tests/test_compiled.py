@@ -242,3 +242,19 @@ def test_the_interpreter_is_cached_in_the_private_folder():
     assert compiled.CACHE is not None
     compiled.differentiate(parse("x*y"), np.ones((2, 2)))
     assert any(name.endswith(".nbi") for _, _, names in os.walk(compiled.CACHE) for name in names)
+
+
+def test_auto_reaches_the_compiled_engine_through_the_command(tmp_path, monkeypatch):
+    """--points with enough work takes the compiled engine (here the break-even is lowered to 1),
+    and with too little it does not; the output is the same either way."""
+    calls = []
+    real = compiled.differentiate
+    monkeypatch.setattr(compiled, "differentiate", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    np.save(tmp_path / "p.npy", np.random.default_rng(2).uniform(0.5, 2, (500, 2)))
+    args = ["x1*x2 + sqrt(x1), x1/x2", "--points", str(tmp_path / "p.npy"), "--format", "csv"]
+    plain = run(args)
+    assert plain.exit_code == 0 and calls == []
+    monkeypatch.setattr(engine, "BREAK_EVEN", 1)
+    fast = run(args)
+    assert fast.exit_code == 0 and sum(calls) == 500
+    assert fast.stdout == plain.stdout
