@@ -23,6 +23,7 @@ from . import __version__, limits, sources
 from . import run as loop
 from .core.ad import Mode, choose_mode
 from .core.colour import MODES
+from .core.engine import available as engine_available
 from .core.graph import Graph, listing
 from .core.parse import NAME, parse
 from .errors import (
@@ -559,6 +560,9 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
      "--trace of the second-order sweep is written as a table or in json; use --format table, json or jsonl"),
     (lambda o: (o["hessian"] or o["hvp"] is not None) and (o["graph_dot"] or o["graph_out"] is not None),
      "--graph and --graph-out draw the first-order sweep: leave out --hessian and --hvp"),
+    (lambda o: o["engine"] == "compiled" and (o["trace"] or o["hessian"] or o["hvp"] is not None or o["symbolic"]),
+     "--engine compiled computes first derivatives at points without a record of each pass: "
+     "leave it out with --trace, --hessian, --hvp and --symbolic"),
     (lambda o: o["verify"] and o["hvp"] is not None,
      "--check verifies whole Hessians: use --hessian, not --hvp"),
     (lambda o: o["verify"] and o["symbolic"],
@@ -599,6 +603,9 @@ CONFLICTS: list[tuple[Callable[[dict[str, Any]], bool], str]] = [
 @click.option("--mode", type=click.Choice(list(MODES)), default="auto", show_default=True,
               help="forward: one pass per input; reverse: one per output; forward-coloured, reverse-coloured: "
                    "one per colour of structurally orthogonal columns or rows; auto: the fewest passes of the four.")
+@click.option("--engine", type=click.Choice(["auto", "numpy", "compiled"]), default="auto", show_default=True,
+              help="How many points are computed: numpy, or compiled with numba (pip install 'adjac[fast]'); "
+                   "auto: compiled where the run is large enough to pay for loading it (docs/engines.md).")
 @click.option("--seed", type=Vector(),
               help="One pass only: forward gives J·v (v has n entries), reverse vᵀ·J (v has m entries).")
 @click.option("--points", "points_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
@@ -668,7 +675,7 @@ def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str
          verify: bool, color: str = "auto", sparsity: bool = False, quiet: bool = False,
          program: str | None = None, u_spec: PointSpec | None = None,
          cov_file: str | None = None, corr_file: str | None = None, cover: Coverage | None = None,
-         second_order: bool = False) -> None:
+         second_order: bool = False, engine: str = "auto") -> None:
     """Jacobian of the comma-separated EXPRESSION by automatic differentiation.
 
     EXPRESSION lists the outputs of f: x1*x2 + sin(x1), exp(x1-x2).  An optional
@@ -693,6 +700,9 @@ def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str
         if conflict(given):
             raise UsageError(message.format(**given))
     fmt = "latex" if latex_standalone else fmt
+    if engine == "compiled" and not engine_available():
+        raise UsageError("--engine compiled needs numba, which is not installed: pip install 'adjac[fast]'",
+                         option="--engine")
     for name, what in ((expression, "the expression"), (points_file, "the points, one per line,")):
         if name == "-" and _tty(sys.stdin):
             _note(f"adjac: waiting for {what} on standard input; type it, then press Ctrl-D on a new line to end it")
@@ -800,7 +810,7 @@ def main(expression: str | None, points: tuple[PointSpec, ...], order: tuple[str
     sink = Discard() if graph_dot else _sink(fmt, out, graph, chosen, seed, style, output)   # --graph: DOT instead
     try:
         summary = loop.run(graph, source, chosen, seed, sink, progress=progress, sweeps=trace, check=verify,
-                           order=2 if second else 1, direction=hvp, colouring=colouring)
+                           order=2 if second else 1, direction=hvp, colouring=colouring, engine=engine)
     except PointsError:
         out.flush()
         raise

@@ -112,6 +112,14 @@ class Points:
         self._error: PointsError | None = None     # a malformed line, raised after the rows before it
         self.is_npy = self.head == NPY_MAGIC
 
+    @property
+    def expected(self) -> int | None:
+        """About how many points: the rows of an .npy (known once reading has begun), for
+        text a guess from its size (8 bytes a number), None for a pipe."""
+        if self.total is None:
+            return None
+        return self.total if self.is_npy else self.total // (8 * max(1, self.graph.n))
+
     def __iter__(self) -> Iterator[np.ndarray]:
         try:
             yield from (self._npy() if self.is_npy else self._text())

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from .core import ad
+from .core import engine as engines
+from .core.engine import Engine
 from .core.graph import Const, Graph, format_number, read
 from .core.primitives import PRIMITIVES
 
@@ -143,13 +145,15 @@ def _second_order_cause(report: Report, problem: Problem) -> Problem:
 
 
 def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, problems: int = 10,
-            sweeps: bool = True, colouring: Colouring | None = None) -> Report:
+            sweeps: bool = True, colouring: Colouring | None = None, engine: Engine = "numpy") -> Report:
     """Evaluate graph at every point: the Jacobian, or one seeded pass if ``seed`` is given.
 
     ``problems`` bounds how many non-finite results are traced back to their node.
     ``sweeps=False`` keeps no per-pass records (``passes`` stays empty) and computes
-    through ``ad.differentiate``: chunked and faster, for many points.  A ``colouring``
-    (``core.colour.plan``) compresses the passes of a whole Jacobian: one per colour.
+    through ``ad.differentiate``: chunked and faster, for many points; or, with
+    ``engine="compiled"``, through the compiled engine (``core.engine``), with the same checks.
+    A ``colouring`` (``core.colour.plan``) compresses the passes of a whole Jacobian: one per
+    colour (in the numpy engine, which the compiled one leaves such runs to).
     """
     X = np.atleast_2d(np.asarray(points, dtype=float))
     seed = None if seed is None else np.asarray(seed, dtype=float)
@@ -159,8 +163,12 @@ def compute(graph: Graph, points: Any, mode: str = "auto", seed: Any = None, pro
     if not sweeps:
         flagged = np.zeros(N, dtype=bool)
         underflowed = np.zeros(N, dtype=bool)
-        values, D = ad.differentiate(graph, X, chosen, seed, flagged=flagged, underflowed=underflowed,
-                                     colouring=colouring)
+        if colouring is not None:                   # coloured passes: the numpy engine
+            values, D = ad.differentiate(graph, X, chosen, seed, flagged=flagged, underflowed=underflowed,
+                                         colouring=colouring)
+        else:
+            values, D = engines.differentiate(graph, X, chosen, seed, flagged=flagged, underflowed=underflowed,
+                                              engine=engine)
         report = Report(graph, X, chosen, values, seed=seed, colouring=colouring)
         if seed is not None:
             report.product = D

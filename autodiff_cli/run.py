@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .core import ad
+from .core.engine import choose
 from .core.graph import Graph
 from .errors import Interrupted, PointsError
 from .report import Summary, compute, compute_second
@@ -45,15 +46,19 @@ def chunk_size(graph: Graph, mode: str, seeded: bool = False, order: int = 1) ->
 
 def run(graph: Graph, chunks: Iterable[np.ndarray], mode: ad.Mode, seed: Any, sink: Sink, problems: int = 10,
         progress: Callable[[], None] | None = None, sweeps: bool = False, check: bool = False,
-        order: int = 1, direction: Any = None, colouring: Any = None) -> Summary:
+        order: int = 1, direction: Any = None, colouring: Any = None, engine: str = "auto") -> Summary:
     """Compute and write chunk by chunk.  At most ``problems`` non-finite results are traced
     to their node over the whole run; the rest are only counted.  ``sweeps`` keeps each
     pass (for --trace); ``check`` verifies every point (--check); ``order`` 2 computes
     gradients and Hessians instead (or, with ``direction`` v, Hessian-vector products);
     ``colouring`` compresses the passes of J (``core.colour.plan``).  A PointsError from
     ``chunks`` propagates after the sink has been closed; any other exception (an interrupt,
-    a failed write) leaves the sink unfinished, so the output cannot pass for complete."""
+    a failed write) leaves the sink unfinished, so the output cannot pass for complete.
+    ``engine`` (auto, numpy, compiled) computes the first-order results without sweeps; auto
+    decides at the first chunk, from the number of points ``chunks.expected`` (if it says) or
+    that chunk's (``core.engine.choose``)."""
     summary = Summary()
+    chosen: Any = None
     try:
         for X in chunks:
             if not len(X):
@@ -62,7 +67,12 @@ def run(graph: Graph, chunks: Iterable[np.ndarray], mode: ad.Mode, seed: Any, si
             if order == 2:
                 report = compute_second(graph, X, seed, direction, problems=left)
             else:
-                report = compute(graph, X, mode, seed, problems=left, sweeps=sweeps, colouring=colouring)
+                if chosen is None:
+                    expected = getattr(chunks, "expected", None)
+                    chosen = "numpy" if sweeps or colouring is not None else choose(
+                        graph, mode, seed is not None, max(expected or 0, len(X)), engine)
+                report = compute(graph, X, mode, seed, problems=left, sweeps=sweeps, colouring=colouring,
+                                 engine=chosen)
             offset = summary.points
             report.problems = [p._replace(point=p.point + offset) for p in report.problems]
             checked: Any = None

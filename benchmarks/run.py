@@ -20,6 +20,10 @@ it prints figures.  Sections follow issue 8:
    and SymPy lambdify(hessian); time(Hessian)/time(gradient), time(HVP)/time(gradient)
 7. compressed Jacobians (issue 16): F4 at 10^4 and 10^5 points, adjac with the colouring
    --mode auto takes (2 passes) against adjac uncompressed (50 passes) and the peers, interleaved
+8. engines (issue 16): the numpy and the compiled engine against JAX and SymPy, F1-F3 at
+   N = 10^4, 10^5, 10^6, interleaved; the first call of a fresh process (JAX with its jit,
+   adjac with the interpreter loaded from its cache, and compiled the first time ever);
+   the whole process, .npy in and .npz out, F1 and F3 at 10^6
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import argparse
 import importlib.util
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -569,12 +574,149 @@ def colouring(quick: bool, repeat: int) -> None:
     table(f"7. Compressed Jacobians: F4 (50 × 50 cyclic bidiagonal, {found.describe()}), full J through the "
           f"Python API (interleaved, median of {repeat}; 'time / coloured' > 1 means slower than adjac coloured)",
           ["N", "engine", "median", "time / coloured"], rows)
+# --- 8. engines (issue 16) ------------------------------------------------------------------
+def engines(quick: bool, repeat: int) -> None:
+    """The numpy and the compiled engine against the peers: steady state at several N, run
+    interleaved (one call of each in turn, medians); the first call of a fresh process; and
+    the whole process npy in, npz out."""
+    if importlib.util.find_spec("numba") is None:              # adjac's own extra, not a peer
+        print("\n### 7. Engines: skipped, numba is not installed (pip install -e '.[fast]')\n")
+        return
+    from autodiff_cli.core import compiled
+    from autodiff_cli.core.ad import differentiate
+
+    rng = np.random.default_rng(7)
+    sizes = (10**3, 10**4) if quick else (10**4, 10**5, 10**6)
+    rows = []
+    for name, text, n in (("F1", F1, 2), ("F2", F2, 3), ("F3", f3(50), 50)):
+        graph = parse(text)
+        for N in sizes:
+            X = rng.uniform(0.5, 1.5, (N, n))
+            runs = {"adjac numpy": lambda graph=graph, X=X: differentiate(graph, X),
+                    "adjac compiled": lambda graph=graph, X=X: compiled.differentiate(graph, X)}
+            compiled.differentiate(graph, X[:10])                 # the interpreter loaded once, before timing
+            makers, _ = peers_for(name, n, rng)
+            for peer, make in makers.items():
+                if "torch" not in peer:
+                    runs[peer] = make(X)
+            times: dict[str, list[float]] = {key: [] for key in runs}
+            for _ in range(1 if N >= 10**6 and name == "F3" else repeat):
+                for key, fn in runs.items():                   # interleaved: a, b, c, a, b, c ...
+                    start = time.perf_counter()
+                    fn()
+                    times[key].append(time.perf_counter() - start)
+            medians = {key: statistics.median(t) for key, t in times.items()}
+            best = min((t for key, t in medians.items() if not key.startswith("adjac")), default=None)
+            for key, t in medians.items():
+                ratio = f"{t / best:.2f}x" if best and key.startswith("adjac") else "-"
+                rows.append([name, f"{N:,}", key, fmt_s(t), ratio])
+            del runs
+    table(f"7. Engines, full J through the Python API, steady state (interleaved, median of {repeat}; F3 at 10^6 once; "
+          "'vs best peer' > 1 means the best peer is faster)", ["f", "N", "engine", "median", "vs best peer"], rows)
+
+    first = textwrap.dedent("""
+        import sys, time
+        start = time.perf_counter()
+        import numpy as np
+        which, text, n, N = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        X = np.random.default_rng(0).uniform(0.5, 1.5, (N, n))
+        if which == "jax":
+            import jax
+            jax.config.update("jax_enable_x64", True)
+            import jax.numpy as jnp
+            f = eval("lambda x: jnp.stack([" + text + "])", {"jnp": jnp})
+            jac = jax.jit(jax.vmap(jax.jacfwd(f) if n <= 2 else jax.jacrev(f)))
+            jac(jnp.asarray(X)).block_until_ready()
+        else:
+            from autodiff_cli.core.parse import parse
+            from autodiff_cli.core import engine
+            engine.differentiate(parse(text), X, engine=which)
+        print(time.perf_counter() - start)
+    """)
+    jax_text = {"F1": "x[0]*x[1] + jnp.sin(x[0]), jnp.exp(x[0]-x[1])",
+                "F3": " + ".join(f"100*(x[{i + 1}] - x[{i}]**2)**2 + (1 - x[{i}])**2" for i in range(49))}
+    rows = []
+    cold = tempfile.mkdtemp(prefix="adjac-cold-")
+    for name, text, n in (("F1", F1, 2), ("F3", f3(50), 50)):
+        N = 10**4
+        cases = {"adjac numpy": ("numpy", text, {}), "adjac compiled (cached)": ("compiled", text, {})}
+        if have("jax"):
+            cases["JAX jit(vmap(jac)), first call"] = ("jax", jax_text[name], {})
+        for label, (which, body, env) in cases.items():
+            seconds = []
+            for _ in range(1 if quick else 3):
+                out = subprocess.run([PY, "-c", first, which, body, str(n), str(N)], capture_output=True, text=True,
+                                     check=True, env={**os.environ, **env})
+                seconds.append(float(out.stdout))
+            rows.append([name, f"{N:,}", label, fmt_s(statistics.median(seconds))])
+        if not quick:                                              # 15-90 s: not in a smoke run
+            out = subprocess.run([PY, "-c", first, "compiled", text, str(n), str(N)], capture_output=True, text=True,
+                                 check=True, env={**os.environ, "XDG_CACHE_HOME": cold})
+            shutil.rmtree(cold, ignore_errors=True)
+            rows.append([name, f"{N:,}", "adjac compiled, first ever (compiles the interpreter)",
+                         fmt_s(float(out.stdout))])
+    table("7b. First call in a fresh process, imports included (median of 3; the first-ever compile once)",
+          ["f", "N", "what", "whole process"], rows)
+
+    script = textwrap.dedent("""
+        import sys
+        import numpy as np
+        which, text, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+        X = np.load("p%d.npy" % n)
+        if which == "jax":
+            import jax
+            jax.config.update("jax_enable_x64", True)
+            import jax.numpy as jnp
+            f = eval("lambda x: jnp.stack([" + text + "])", {"jnp": jnp})
+            jac = jax.jit(jax.vmap(jax.jacfwd(f) if n <= 2 else jax.jacrev(f)))
+            y = jax.jit(jax.vmap(f))(X)
+            np.savez("peer.npz", points=X, values=np.asarray(y), jacobian=np.asarray(jac(X)))
+        else:
+            import sympy as sp
+            xs = sp.symbols("x0:%d" % n)
+            ys = sp.sympify("[" + text + "]", locals={"x": xs})
+            J = sp.Matrix(ys).jacobian(xs)
+            fy = sp.lambdify(xs, list(ys), "numpy", cse=True)
+            fj = sp.lambdify(xs, list(J), "numpy", cse=True)
+            cols = list(X.T)
+            y = np.empty((len(X), len(ys)))
+            for k, e in enumerate(fy(*cols)):
+                y[:, k] = e
+            out = np.empty((len(X), len(ys) * n))
+            for k, e in enumerate(fj(*cols)):
+                out[:, k] = e
+            np.savez("peer.npz", points=X, values=y, jacobian=out.reshape(len(X), len(ys), n))
+    """)
+    sympy_text = {"F1": "x[0]*x[1] + sin(x[0]), exp(x[0]-x[1])",
+                  "F3": " + ".join(f"100*(x[{i + 1}] - x[{i}]**2)**2 + (1 - x[{i}])**2" for i in range(49))}
+    tmp = tempfile.mkdtemp(prefix="adjac-bench-")
+    N = 10**5 if quick else 10**6
+    rows = []
+    for name, text, n in (("F1", F1, 2), ("F3", f3(50), 50)):
+        np.save(os.path.join(tmp, f"p{n}.npy"), np.random.default_rng(3).uniform(0.5, 1.5, (N, n)))
+        commands = {f"adjac --engine {e}": [*ADJAC, text, "--points", f"p{n}.npy", "--format", "npy", "--output",
+                                            "out.npz", "--engine", e] for e in ("auto", "numpy", "compiled")}
+        if have("jax"):
+            commands["JAX script"] = [PY, "-c", script, "jax", jax_text[name], str(n)]
+        if have("sympy"):
+            commands["SymPy lambdify script"] = [PY, "-c", script, "sympy", sympy_text[name], str(n)]
+        times: dict[str, list[float]] = {key: [] for key in commands}
+        for _ in range(1 if quick else 3):
+            for key, cmd in commands.items():                    # interleaved
+                start = time.perf_counter()
+                subprocess.run(cmd, cwd=tmp, check=True, capture_output=True)
+                times[key].append(time.perf_counter() - start)
+        for key, t in times.items():
+            rows.append([name, f"{N:,}", key, fmt_s(statistics.median(t))])
+    shutil.rmtree(tmp, ignore_errors=True)
+    table(f"7c. Whole process, points from .npy, y and J to .npz (interleaved, median of {1 if quick else 3})",
+          ["f", "N", "command", "median"], rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small N and few repeats: a smoke run")
-    parser.add_argument("--only", default="1234567", help="which sections to run, e.g. 15 (default: all)")
+    parser.add_argument("--only", default="12345678", help="which sections to run, e.g. 15 (default: all)")
     parser.add_argument("--no-peers", action="store_true", help="time adjac alone, as if no peer were installed")
     args = parser.parse_args()
     global NO_PEERS, ABSENT
@@ -590,7 +732,8 @@ def main() -> None:
                 "3": lambda: cheap_gradient(args.quick, 3 if args.quick else 7),
                 "4": lambda: big_expression(args.quick, repeat), "5": lambda: batch(args.quick),
                 "6": lambda: second_order(args.quick, 3 if args.quick else 5),
-                "7": lambda: colouring(args.quick, 3 if args.quick else 5)}
+                "7": lambda: colouring(args.quick, 3 if args.quick else 5),
+                "8": lambda: engines(args.quick, 3 if args.quick else 5)}
     for key in args.only:
         sections[key]()
 

@@ -21,7 +21,8 @@ PACKAGE = Path(autodiff_cli.__file__).parent
 # The layers, lowest first: a module may import from its own layer or any lower one.
 LAYERS = [
     {"errors"},
-    {"core", "core.primitives", "core.graph", "core.parse", "core.ad", "core.second", "core.colour"},
+    {"core", "core.primitives", "core.graph", "core.parse", "core.ad", "core.second", "core.colour", "core.engine",
+     "core.kernels", "core.compiled"},
     {"report", "trace", "check", "symbolic", "points", "plusminus", "uncertainty"},
     {"run", "limits", "sources", "outputs", "outputs.notation", "outputs.sink", "outputs.table", "outputs.json",
      "outputs.csv", "outputs.npz", "outputs.latex", "outputs.dot", "outputs.files", "outputs.sparsity",
@@ -121,3 +122,14 @@ def test_a_numeric_run_never_loads_sympy():
                      " '--format', fmt][: 6 if fmt != 'csv' else 3] + ['--format', fmt])")
     assert "autodiff_cli.outputs.table" in modules and "autodiff_cli.outputs.latex" in modules
     assert "sympy" not in modules
+    assert not {m for m in modules if m.split(".")[0] in ("numba", "llvmlite")}          # issue 16
+    assert "autodiff_cli.core.compiled" not in modules and "autodiff_cli.core.kernels" not in modules
+
+
+def test_a_small_batch_never_loads_numba():
+    """--engine auto takes the compiled engine only for large runs; numba is not even imported for small ones."""
+    modules = loaded("import numpy as np\nfrom autodiff_cli.core.parse import parse\nfrom autodiff_cli.report import compute\n"
+                     "from autodiff_cli.core.engine import choose\ng = parse('sin(x)*y')\n"
+                     "assert choose(g, 'auto', False, 1000) == 'numpy'\ncompute(g, np.ones((1000, 2)), sweeps=False)")
+    assert "autodiff_cli.core.engine" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("numba", "llvmlite")}

@@ -347,7 +347,7 @@ def test_the_benchmark_runs_without_peers():
     out = subprocess.run([sys.executable, str(script), "--quick", "--no-peers"], capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stderr
-    for section in ("### 1.", "### 2.", "### 3.", "### 4.", "### 4b.", "### 5."):
+    for section in ("### 1.", "### 2.", "### 3.", "### 4.", "### 4b.", "### 5.", "### 7."):
         assert section in out.stdout
     assert "JAX (skipped: --no-peers)" in out.stdout and "| F4 " in out.stdout
 

@@ -728,6 +728,7 @@ CONFLICTING = [
     ([EXAMPLE, "--at", "1,2", "--hessian", "--mode", "forward"], "swept forward-over-reverse"),
     ([EXAMPLE, "--at", "1,2", "--hessian", "--trace", "--format", "latex"], "the second-order sweep is written"),
     ([EXAMPLE, "--at", "1,2", "--hvp", "1,0", "--graph"], "draw the first-order sweep"),
+    ([EXAMPLE, "--at", "1,2", "--engine", "compiled", "--trace"], "--engine compiled computes first derivatives"),
     ([EXAMPLE, "--at", "1,2", "--hvp", "1,0", "--check"], "--check verifies whole Hessians"),
     ([EXAMPLE, "--check", "--symbolic"], "--check compares numbers at points, not formulas"),
     ([EXAMPLE, "--symbolic", "--at", "1,2", "--format", "json"], "--symbolic with --at shows the formulas beside"),

@@ -82,9 +82,9 @@ def _linearize(graph: Graph, X: np.ndarray, plan: Plan | None = None) -> tuple[l
     watched, undefinable = watch(graph) if plan is None else plan
     w: list[Any] = list(np.ascontiguousarray(X.T))
     edges: list[Edge] = []
-    nonfinite = ([] if np.isfinite(np.add.reduce(X, axis=None))        # inputs: all of them, one sum
-                 else [j for j in range(graph.n) if not np.isfinite(w[j]).all()])
     with np.errstate(all="ignore"):
+        nonfinite = ([] if np.isfinite(np.add.reduce(X, axis=None))    # inputs: all of them, one sum (inf − inf: nan)
+                     else [j for j in range(graph.n) if not np.isfinite(w[j]).all()])
         for i, op in enumerate(graph.tape, start=graph.n):
             prim = PRIMITIVES[op.prim]
             u = [read(w, a) for a in op.args]
@@ -422,7 +422,7 @@ def underflow_points(graph: Graph, w: list[Any], N: int) -> tuple[np.ndarray, li
             if op.prim not in UNDERFLOWING or w[i].__class__ is not np.ndarray:
                 continue
             size = np.abs(w[i])
-            if not size.min() < TINY:                         # nan compares false: not an underflow
+            if not np.fmin.reduce(size) < TINY:               # fmin skips nan (min would return it, hiding the rest)
                 continue
             here = size < TINY
             for a in op.args:
