@@ -171,7 +171,7 @@ def test_a_point_missing_a_name():
 
 def test_brackets_in_user_text_print_as_typed():
     stderr = usage_error("x", "--at", "x[1]=2")
-    assert "'x[1]'" in stderr
+    assert "x[1] in 'x[1]=2' is not an input" in stderr
     stderr = usage_error("[x] + [bold]y[/bold]", "--at", "1,2")
     assert "  [x] + [bold]y[/bold]\n" in stderr
     assert "\x1b" not in stderr

@@ -411,3 +411,12 @@ def test_check_names_the_switch_and_not_atan2_off_its_branch_cut():
 def test_formulas_keep_constants_folded_in_functions_and_loops_exact():
     run = adjac("t(i) = i/29; f(x[1..2]) = sum(j = 1..2, x[j]*t(1)^j)", "--format", "json")
     assert json.loads(run.stdout)["results"][0]["jacobian"] == [["1/29", "1/841"]]
+
+
+def test_inputs_of_a_vector_header_are_named_in_points_and_files():
+    by_name = adjac("f(x[1..2]) = x[1]*x[2]", "--at", "x[2]=3,x[1]=2", "--format", "csv")
+    assert by_name.returncode == 0 and by_name.stdout.splitlines()[1] == "2.0,3.0,6.0,3.0,2.0", by_name.stderr
+    header = adjac("f(x[1..2]) = x[1]*x[2]", "--points", "-", "--format", "csv", stdin="x[2] x[1]\n3 2\n")
+    assert header.returncode == 0 and header.stdout.splitlines()[1] == "2.0,3.0,6.0,3.0,2.0", header.stderr
+    greek = adjac("θ^2 + ω", "--at", "θ=2,ω=1", "--format", "csv")
+    assert greek.stdout.splitlines() == ["θ,ω,y1,d(y1)/d(θ),d(y1)/d(ω)", "2.0,1.0,5.0,4.0,1.0"]

@@ -39,7 +39,7 @@ if TYPE_CHECKING:                     # lark is imported when the first text is 
     from lark.exceptions import UnexpectedInput
 
 Value = tuple[Any, int, int]          # (node id or Const, start, end)
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+NAME = re.compile(r"[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*(\[[0-9]+\])?\Z")   # x1, θ, x[3] (of x[1..n])
 DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")   # a value in --at or --points
 _BITS = struct.Struct("<d").pack      # a double's 8 bytes: tells -0.0 from 0.0, keeps nan equal to itself
 
