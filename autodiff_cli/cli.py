@@ -25,7 +25,7 @@ from .core.ad import Mode, choose_mode
 from .core.colour import MODES
 from .core.engine import available as engine_available
 from .core.graph import Graph, listing
-from .core.parse import NAME, parse
+from .core.parse import NAME, parse, spelled
 from .errors import (
     AdjacError,
     ExitStatus,
@@ -85,7 +85,7 @@ class Point(click.ParamType):
             names, pairs = [], []
             for f in fields:
                 name, _, v = f.partition("=")
-                name = name.strip()
+                name = spelled(name.strip())                 # x₁=2 names x1, as in the expression
                 if not name:
                     self.fail(f"in {text!r}: a name is missing before '='; write x1=1,x2=2", param, ctx)
                 if not NAME.match(name):
@@ -192,7 +192,7 @@ class Names(click.ParamType):
         wrong = separated(str(value), "names")
         if wrong:
             self.fail(wrong, param, ctx)
-        names = [s.strip() for s in str(value).split(",")]
+        names = [spelled(s.strip()) for s in str(value).split(",")]
         if len(names) > 1 and not names[-1]:
             self.fail(f"{str(value)!r} ends with a comma; list the input names, such as x2,x1", param, ctx)
         if "" in names:

@@ -420,3 +420,66 @@ def test_inputs_of_a_vector_header_are_named_in_points_and_files():
     assert header.returncode == 0 and header.stdout.splitlines()[1] == "2.0,3.0,6.0,3.0,2.0", header.stderr
     greek = adjac("θ^2 + ω", "--at", "θ=2,ω=1", "--format", "csv")
     assert greek.stdout.splitlines() == ["θ,ω,y1,d(y1)/d(θ),d(y1)/d(ω)", "2.0,1.0,5.0,4.0,1.0"]
+
+
+# --- found in review: each of these once gave a wrong or a needlessly flagged result ---------------
+def test_second_derivatives_take_the_branch_a_point_takes():
+    for args, expected in [(("if(x > 0, sqrt(x), -x^2)", "--at", "-1", "--hessian"), [[[-2.0]]]),
+                           (("if(x > 0, log(x)*y, y^2*x)", "--at", "-1,2", "--hessian"), [[[0.0, 4.0], [4.0, -2.0]]])]:
+        run = adjac(*args, "--format", "json")
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["results"][0]["hessian"] == expected
+    hvp = adjac("if(x*y > 0, sqrt(x*y), x-y)", "--at", "-1,2", "--hvp", "1,1", "--format", "json")
+    assert hvp.returncode == 0 and json.loads(hvp.stdout)["results"][0]["hvp"] == [[0.0, 0.0]], hvp.stdout
+
+
+def test_an_overflow_in_the_branch_not_taken_does_not_reach_the_tangent():
+    for mode in BOTH:
+        y, J = jacobian(parse("if(x < 300, exp(x)^2, 0)"), [400.0], mode)
+        assert y[0] == 0 and J[0, 0] == 0
+    run = adjac("if(x < 300, exp(x)^2, 0)", "--at", "400", "--seed", "1", "--mode", "forward", "--format", "csv")
+    assert run.returncode == 0 and run.stdout.splitlines()[1] == "400.0,0.0,0.0", run.stdout + run.stderr
+
+
+def test_a_nan_condition_makes_the_derivative_nan_too():
+    run = adjac("if(sqrt(x) > 1, x, 2*x)", "--at", "-1", "--format", "csv")
+    assert run.returncode == 1 and run.stdout.splitlines()[1] == "-1.0,nan,nan"
+
+
+def test_a_line_that_starts_with_a_minus_continues_the_formula():
+    program = "f(x, y) = x^2 + y^2\n  - 2*x*y"
+    assert canonical(parse(program)) == canonical(parse("f(x, y) = x^2 + y^2 - 2*x*y"))
+    assert not parse(program).warnings
+
+
+@pytest.mark.parametrize(("program", "needle"), [
+    ("a = a + 1; a", "a is used in its own definition"),
+    ("f(x[1..3], x) = x[1]", "input 'x' is declared twice"),
+    ("f(x) = [x for i = 1..0]", "the program has no outputs"),
+    ("g(u) = [u, u]; g(x)", "a function has one value, not a list or a vector"),
+    ("f(x) = sum(x = 1..2, x)", "choose another name, such as i"),
+])
+def test_more_mistakes_are_errors_not_surprises(program, needle):
+    with pytest.raises(ParseError) as err:
+        parse(program)
+    assert needle in str(err.value)
+
+
+def test_a_function_of_e_is_exp_as_e_to_a_power_is():
+    y, _ = jacobian(parse("p(a, b) = a^b; f(x) = p(e, x), e^x"), [3.7])
+    assert y[0] == y[1] == math.exp(3.7)
+
+
+def test_greek_and_subscripted_names_everywhere():
+    assert adjac("f(θ, ω) = θ*ω", "--at", "2,3", "--format", "csv").stdout.splitlines()[1] == "2.0,3.0,6.0,3.0,2.0"
+    assert adjac("x₁^2", "--at", "x₁=3", "--format", "csv").stdout.splitlines()[1] == "3.0,9.0,6.0"
+    tex = adjac("θ*ω + θ₂", "--at", "2,3,1", "--format", "latex").stdout
+    assert "f(\\theta, \\theta_{2}, \\omega) = \\theta \\omega + \\theta_{2}" in tex
+
+
+def test_the_expansion_of_a_program_is_bounded_early():
+    doubling = "\n".join(["f0(u) = u"] + [f"f{k}(u) = f{k - 1}(u) + f{k - 1}(u + 1)" for k in range(1, 25)]
+                         + ["f24(x)"])
+    with pytest.raises(ParseError) as err:
+        parse(doubling)
+    assert "more than 1,000,000 loop iterations and function calls" in err.value.message

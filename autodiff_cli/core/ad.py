@@ -112,21 +112,21 @@ def _linearize(graph: Graph, X: np.ndarray, plan: Plan | None = None) -> tuple[l
 
 
 def _taken_only(graph: Graph, w: list[Any], edges: list[Edge]) -> list[Edge]:
-    """The edges with a partial that is inf or nan replaced by 0 at the points where the
-    outputs' derivatives do not use the node: it is on a branch of an ``if`` that the point
-    does not take (sqrt(x) in if(x > 0, sqrt(x), -x) at x < 0).  Neither mode then multiplies
-    it by the 0 that the ``if`` passes to that branch (its partials are 1 and 0): 0·nan is nan.
-    Everything else stays plain IEEE arithmetic, the same in both modes."""
+    """The edges with their partial 0 at the points where the outputs' derivatives do not use
+    the node: it is on a branch of an ``if`` that the point does not take (sqrt(x) in
+    if(x > 0, sqrt(x), -x) at x < 0).  That branch's tangents are then exactly 0, and its
+    adjoints 0·c = 0, so neither mode meets its nan partials or overflowing products (0·inf
+    is nan) where it is not taken.  The ``if``'s own partials are 1 and 0; everything else
+    stays plain IEEE arithmetic, the same in both modes."""
     used = live(graph, w, derivatives=True)
     assert used is not None
     out: list[Edge] = []
     for i, j, k, c in edges:
         here = used[i]
-        if here is not True and c.__class__ is np.ndarray:
-            with np.errstate(invalid="ignore"):
-                bad = ~np.isfinite(c) & ~here
-            if bad.any():
-                c = np.where(bad, 0.0, c)
+        if here is False:
+            c = 0.0                                         # used at no point: a structural zero
+        elif here is not True and not (c.__class__ is float and c == 0.0):
+            c = np.where(here, c, 0.0)
         out.append((i, j, k, c))
     return out
 

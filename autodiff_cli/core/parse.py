@@ -296,14 +296,15 @@ def _cache_file(grammar: str) -> str | None:
 class _Statements:
     """Lark's post-lexer: a newline or ';' ends a statement (one SEP token, never two in a
     row, none first or last).  A newline does not end it inside brackets, after a token
-    that needs more (an operator, ',', '=', a header), or before one that cannot begin a
-    statement (* / ^ ) ] , and or ..), so a long formula may span lines."""
+    that needs more (an operator, ',', '=', a header), or before a binary operator
+    (+ - * / ^ ) ] , and or ..: a line that starts with a minus continues the line before,
+    as on paper), so a long formula may span lines."""
 
     always_accept = ("NEWLINE", "SEMICOLON")
     _NEEDS_MORE = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "POW", "COMMA", "ASSIGN", "HEADER", "AND", "OR",
                              "NOT", "COMPARE", "DOTDOT", "ROOT", "LPAR", "LSQB", "FOR"})
-    _CONTINUES = frozenset({"PLUS", "STAR", "SLASH", "POW", "RPAR", "RSQB", "COMMA", "AND", "OR", "COMPARE",
-                            "DOTDOT", "SQUARE", "FOR"})
+    _CONTINUES = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "POW", "RPAR", "RSQB", "COMMA", "AND", "OR",
+                            "COMPARE", "DOTDOT", "SQUARE", "FOR"})
 
     def process(self, stream: Any) -> Any:
         from lark import Token
@@ -488,7 +489,7 @@ class _Builder:
     def binary(self, prim: str, a: Value, b: Value, span: tuple[int, int]) -> Value:
         """a op b, for op a binary primitive (add, sub, mul, div, pow, comparisons, and, or);
         ``e^u`` (the constant e as typed) is exp(u), which is more accurate and reads as typed."""
-        if prim == "pow" and isinstance(a[0], Const) and self.text[a[1] : a[2]].strip("() \t\n") == "e":
+        if prim == "pow" and isinstance(a[0], Const) and a[0].value == CONSTANTS["e"]:
             return self._apply("exp", (b,), span)
         return self._apply(prim, (a, b), span)
 
@@ -575,7 +576,8 @@ def _error_at(text: str, message: str, start: int, hint: str = "") -> ParseError
 
 # --- programs: statements expanded into the graph -----------------------------------------------
 _SPECIAL = ("if", "sum", "prod")        # built-in forms that are not primitives
-EXPANSION = 5_000_000                    # loop iterations and function calls a program may expand into
+EXPANSION = 1_000_000                    # loop iterations and function calls a program may expand into
+NODES = 3_000_000                        # operations it may build (about 1 GB of graph)
 
 
 class Vector(NamedTuple):
@@ -623,6 +625,7 @@ class _Program:
         self.header_token = ("", 0)
         self.calling: list[str] = []                       # user functions being expanded (no recursion)
         self.steps = 0
+        self.defining = ""                                  # the name being defined, while its value is read
         self.warnings: list[str] = []
         self.handlers: dict[str, Callable[[Node, dict[str, Any]], Any]] = {
             "op": self._op, "unary": self._unary, "square": self._square, "group": self._group, "call": self._call,
@@ -660,6 +663,8 @@ class _Program:
             else:
                 results.append(value)
                 labels.append(self._label(value))
+        if not results:
+            raise self.error("the program has no outputs: the range of its comprehension is empty", last[1])
         for d in self.defs.values():
             if not d.used:
                 what = "function" if d.params is not None else "name"
@@ -680,6 +685,9 @@ class _Program:
         by = f"the header {' '.join(token[:-1].split())}"
         for piece, at in zip(pieces, offsets):
             piece = piece.strip()
+            bare = spelled(piece.split("[")[0].strip())
+            if any(bare == other for other, _, _ in self.header_order):
+                raise self.error(f"input {bare!r} is declared twice", at)
             vector = re.fullmatch(r"([^\W\d]\w*)\s*\[(.*)\.\.(.*)\]", piece)
             if vector is None:
                 self.header_order.append((spelled(piece), False, at))
@@ -749,7 +757,7 @@ class _Program:
             if node is None:
                 node = self.b.ids[f"{name}[{k}]"] = self.b._node(None, (), (0, 0), 0)
             items.append((node, at, at))
-        vector = self.vectors[name] = Vector(items, at, at, None, lo)
+        vector = self.vectors[name] = Vector(items, at, at, [f"{name}[{k}]" for k in range(lo, hi + 1)], lo)
         return vector
 
     def _check_new(self, name: str, start: int) -> None:
@@ -774,7 +782,9 @@ class _Program:
         _, start, _, name, item = statement
         name = spelled(name)
         self._check_new(name, start)
+        self.defining = name
         value = self.evaluate(item, {}, vectors=True)
+        self.defining = ""
         if not isinstance(value, Vector) and type(value[0]) is int and value[0] not in self.b.names \
                 and self.b.prims[value[0]] is not None:
             self.b.names[value[0]] = name
@@ -786,8 +796,8 @@ class _Program:
         name = spelled(token[: token.find("(")].strip())
         self._check_new(name, start)
         if len(items) != 1 or items[0][0] in ("vector", "comprehension"):
-            raise self.error(f"the function {name} has {len(items)} values; a function has one", start,
-                             "only the last statement (the outputs) may list several")
+            raise self.error(f"the function {name} has several values; a function has one value, not a list "
+                             "or a vector", start, "only the last statement (the outputs) may list several")
         inside = token[token.find("(") + 1 : token.rfind(")")]
         params = [spelled(p.strip()) for p in inside.split(",")] if inside.strip() else []
         offsets = [start + token.find("(") + 1 + _offset(token, k) for k in range(len(params))]
@@ -841,6 +851,9 @@ class _Program:
         """A name: a parameter or index, a definition, an input, or a constant (pi, e)."""
         if name in env:
             return env[name]
+        if name == self.defining:
+            raise self.error(f"{name} is used in its own definition", node[1],
+                             "a definition is evaluated once, in order: use another name for the new value")
         d = self.defs.get(name)
         if d is not None:
             d.used = True
@@ -866,7 +879,11 @@ class _Program:
         self.steps += count
         if self.steps > EXPANSION:
             raise self.error(f"the program expands to more than {EXPANSION:,} loop iterations and function calls "
-                             "(README: Limits)", start, "use smaller ranges")
+                             "(README: Limits)", start, "use smaller ranges, or functions that call each other "
+                             "fewer times")
+        if len(self.b.prims) > NODES:
+            raise self.error(f"the program builds more than {NODES:,} operations (README: Limits)", start,
+                             "use smaller ranges")
 
     def _integer(self, node: Node, env: dict[str, Any], what: str) -> int:
         """An integer constant expression (a bound or an index)."""
@@ -967,7 +984,8 @@ class _Program:
         if name in FUNCTIONS or name in _SPECIAL or name in CONSTANTS:
             raise self.error(f"{name} is a built-in and cannot be an index", at)
         if name in (self.b.declared or ()) or name in self.vectors or name in self.header_vectors:
-            raise self.error(f"the index {name} has the name of an input", at, "choose another name, such as i or k")
+            other = next(n for n in ("i", "j", "k", "m", "q") if n != name and n not in (self.b.declared or ()))
+            raise self.error(f"the index {name} has the name of an input", at, f"choose another name, such as {other}")
         first, last = self._integer(lo, env, "a bound"), self._integer(hi, env, "a bound")
         if last - first + 1 > EXPANSION - self.steps:
             self._step(node[1], last - first + 1)

@@ -186,13 +186,16 @@ def _select(c: Any, a: Any, b: Any) -> Any:
 
 
 def _taken(c: Any) -> Any:
-    """∂if(c, a, b)/∂a: 1 where c holds, else 0.  (The branch not taken may be undefined
-    there; ``ad._taken_only`` zeroes its partials, so that 0·nan never reaches the result.)"""
-    return (np.asarray(c) != 0).astype(float)
+    """∂if(c, a, b)/∂a: 1 where c holds, else 0, nan where c is nan (no branch is taken).
+    (The branch not taken may be undefined there; ``ad._taken_only`` zeroes its partials,
+    so that 0·nan never reaches the result.)"""
+    c = np.asarray(c)
+    return np.where(np.isnan(c), np.nan, (c != 0).astype(float))
 
 
 def _not_taken(c: Any) -> Any:
-    return (np.asarray(c) == 0).astype(float)
+    c = np.asarray(c)
+    return np.where(np.isnan(c), np.nan, (c == 0).astype(float))
 
 
 def _dmax(w: Any, a: Any, b: Any) -> Any:

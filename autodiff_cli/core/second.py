@@ -162,6 +162,7 @@ def expand(graph: Graph, x: Any) -> Expansion:
     """
     w, edges = ad.linearize(graph, x)
     undefinable = ad.watch(graph)[1]
+    used = ad.live(graph, w, derivatives=True) if graph.branches else None   # a branch not taken: S = 0 there
     curvature: list[Curvature] = []
     with np.errstate(all="ignore"):
         start = 0
@@ -179,6 +180,8 @@ def expand(graph: Graph, x: Any) -> Expansion:
                 undefined = np.isnan(w[i])
                 if undefined.any():
                     S = {kl: np.where(undefined, np.nan, s) for kl, s in S.items()}
+            if S and used is not None and used[i] is not True:
+                S = {kl: np.where(used[i], s, 0.0) for kl, s in S.items()}
             for _, _, k, _ in edges[start:stop]:
                 curvature.append(tuple((node[q], S[k, q]) for q in c if (k, q) in S))
             start = stop

@@ -50,6 +50,13 @@ _TEXT_ESCAPES = {
 _GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
                    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
 
+# Greek letters typed as such (θ), by their names: the letters of U+0391 … U+03C9 that have one.
+_UNICODE_GREEK = {chr(0x3B1 + k): name for k, name in enumerate(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho varsigma sigma tau "
+    "upsilon phi chi psi omega".split()) if name not in ("omicron", "varsigma")}
+_UNICODE_GREEK.update({"Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma",
+                       "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega"})
+
 # Function names in the paper notation → LaTeX operators.
 _OPERATORS = {
     "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "exp": r"\exp", "ln": r"\ln", "log": r"\log",
@@ -91,6 +98,8 @@ def texttt(text: str) -> str:
 
 def name(text: str) -> str:
     """An identifier as math: ``x1`` → ``x_{1}``, ``theta`` → ``\\theta``, ``rate`` → ``\\mathit{rate}``."""
+    text = "".join(_UNICODE_GREEK.get(ch, ch) if len(text) == 1 or ch in _UNICODE_GREEK else ch for ch in text) \
+        if any(ch in _UNICODE_GREEK for ch in text) else text
     m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", text) or re.fullmatch(r"([A-Za-z]+)\[(\d+)\]", text)   # x1, x_1, x[1]
     stem, index = (m.group(1), m.group(2)) if m else (text, "")
     if stem in _GREEK:
