@@ -32,6 +32,14 @@ KEEP = "keep me\n"
 FORMATS = ("table", "json", "jsonl", "csv", "npy")
 
 
+
+def _default_signals() -> None:
+    """In the child: SIGINT and SIGHUP handled by default, as when adjac is started from a
+    terminal.  A test run in the background (`cmd &`, nohup) would otherwise pass them on
+    ignored, and adjac rightly leaves an ignored signal ignored, so the test could not stop it."""
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
 def run(*args: str, stdin: str | None = None):
     return CliRunner().invoke(main, list(args), input=stdin)
 
@@ -214,7 +222,7 @@ def test_a_full_disk_leaves_the_old_file_and_no_zero_byte_one(fmt, tmp_path):
 @pytest.mark.skipif(not hasattr(signal, "SIGPIPE"), reason="no SIGPIPE here")
 def test_a_reader_that_goes_away_leaves_no_graph_file_and_no_traceback(tmp_path):
     graph = tmp_path / "g.dot"
-    proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", F, "--at", "1,2", "--at", "3,4",
+    proc = subprocess.Popen(preexec_fn=_default_signals, args=[sys.executable, "-m", "autodiff_cli", F, "--at", "1,2", "--at", "3,4",
                              "--graph-out", str(graph), "--format", "jsonl"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
     assert proc.stdout is not None and proc.stderr is not None
@@ -257,7 +265,7 @@ def test_a_signal_stops_the_batch_with_its_status_and_leaves_the_file(signum, fm
     out = tmp_path / ("out.npz" if fmt == "npy" else "out.txt")
     out.write_text(KEEP)
     target = ["-o", str(out)] if to_file else []
-    proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", F, "--points", "-", "--format", fmt, *target],
+    proc = subprocess.Popen(preexec_fn=_default_signals, args=[sys.executable, "-m", "autodiff_cli", F, "--points", "-", "--format", fmt, *target],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     feeding = threading.Thread(target=_feed, args=(proc.stdin, _lines(0, 400_000)))
@@ -299,7 +307,7 @@ def test_a_signal_with_two_files_open_leaves_both(tmp_path):
     pytest.importorskip("sympy")
     out, graph = tmp_path / "out.txt", tmp_path / "g.dot"
     out.write_text(KEEP)
-    proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", "sin(" * 15 + "x" + ")" * 15, "-o", str(out),
+    proc = subprocess.Popen(preexec_fn=_default_signals, args=[sys.executable, "-m", "autodiff_cli", "sin(" * 15 + "x" + ")" * 15, "-o", str(out),
                              "--graph-out", str(graph)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
     assert proc.stderr is not None
@@ -316,9 +324,9 @@ def test_a_signal_with_two_files_open_leaves_both(tmp_path):
 def test_an_ignored_signal_stays_ignored(tmp_path):
     # nohup adjac ...: SIGHUP is ignored when adjac starts, and must stay so.
     out = tmp_path / "out.csv"
-    proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", F, "--points", "-", "--format", "csv",
+    proc = subprocess.Popen(args=[sys.executable, "-m", "autodiff_cli", F, "--points", "-", "--format", "csv",
                              "-o", str(out)], stdin=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
-                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+                            preexec_fn=lambda: (_default_signals(), signal.signal(signal.SIGHUP, signal.SIG_IGN)))
     assert proc.stdin is not None and proc.stderr is not None
     proc.stdin.write(b"1,2\n")
     proc.stdin.flush()
@@ -340,7 +348,7 @@ def test_ctrl_c_stops_a_run_whose_reader_does_not_read(tmp_path):
     # (not hang flushing what is left to a pipe nobody reads).
     points = tmp_path / "p.csv"
     points.write_bytes(_lines(0, 200_000))
-    proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", F, "--points", str(points), "--format", "jsonl"],
+    proc = subprocess.Popen(preexec_fn=_default_signals, args=[sys.executable, "-m", "autodiff_cli", F, "--points", str(points), "--format", "jsonl"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.read(1)
