@@ -356,3 +356,25 @@ def test_ctrl_c_stops_a_run_whose_reader_does_not_read(tmp_path):
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 130
     assert re.fullmatch(r"adjac: interrupted after \d+ points?; output is incomplete\n", proc.stderr.read().decode())
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="POSIX signals")
+def test_an_interrupt_that_library_code_swallows_still_stops_the_run(tmp_path):
+    # SymPy has bare excepts: the Interrupted a signal raises inside simplify can be caught
+    # there, and the run would go on to commit its files and exit 0.
+    from autodiff_cli.errors import Interrupted
+    from autodiff_cli.outputs import files
+
+    target = tmp_path / "out.txt"
+    target.write_text(KEEP)
+    with pytest.raises(Interrupted) as stopped:
+        with files.Guard():
+            out = files.output(str(target)).text()
+            out.write("partial\n")
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.5)
+            except BaseException:
+                pass
+    assert stopped.value.signum == signal.SIGTERM and str(target) in stopped.value.unwritten
+    assert target.read_text() == KEEP

@@ -281,6 +281,7 @@ class Guard:
         self.outputs: list[Output] = []
         self.lost: list[str] = []               # files that got output, but not the whole run's
         self.stopping = False
+        self.signalled: int | None = None       # the signal that stopped the run, once one came
         self.stdout: _Checked | None = None
         self._saved: dict[int, Any] = {}
         self._stdout: Any = None                # the standard output it replaced, and its replacement
@@ -306,10 +307,13 @@ class Guard:
         if self.stopping:                       # already on the way out: finish cleaning up
             return
         self.stopping = True
-        raise Interrupted(signum)
+        self.signalled = signum                 # kept: library code may swallow the exception (SymPy has
+        raise Interrupted(signum)               # bare excepts), and the run must still not pass for complete
 
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
         global _guard
+        if self.signalled is not None and not isinstance(err, Interrupted):   # the Interrupted was swallowed
+            kind, err = Interrupted, Interrupted(self.signalled)
         completed = kind is None or (isinstance(err, SystemExit) and err.code in COMPLETED)
         self.stopping = True                    # from here on a signal changes nothing
         if not completed:
@@ -334,6 +338,8 @@ class Guard:
             err.incomplete = [out.path for out in self.outputs if out.direct]
             if not self.outputs or (self.stdout is not None and self.stdout.written):
                 err.incomplete.append(STDOUT)
+            if tb is None or err.__traceback__ is None:     # raised here, not passing through
+                raise err
 
     def _flush_stdout(self, report: bool, drop: bool) -> None:
         """Flush what the run printed (after an error too: the rows before a malformed one);
