@@ -580,7 +580,7 @@ def engines(quick: bool, repeat: int) -> None:
     interleaved (one call of each in turn, medians); the first call of a fresh process; and
     the whole process npy in, npz out."""
     if importlib.util.find_spec("numba") is None:              # adjac's own extra, not a peer
-        print("\n### 7. Engines: skipped, numba is not installed (pip install -e '.[fast]')\n")
+        print("\n### 8. Engines: skipped, numba is not installed (pip install -e '.[fast]')\n")
         return
     from autodiff_cli.core import compiled
     from autodiff_cli.core.ad import differentiate
@@ -611,7 +611,7 @@ def engines(quick: bool, repeat: int) -> None:
                 ratio = f"{t / best:.2f}x" if best and key.startswith("adjac") else "-"
                 rows.append([name, f"{N:,}", key, fmt_s(t), ratio])
             del runs
-    table(f"7. Engines, full J through the Python API, steady state (interleaved, median of {repeat}; F3 at 10^6 once; "
+    table(f"8. Engines, full J through the Python API, steady state (interleaved, median of {repeat}; F3 at 10^6 once; "
           "'vs best peer' > 1 means the best peer is faster)", ["f", "N", "engine", "median", "vs best peer"], rows)
 
     first = textwrap.dedent("""
@@ -655,7 +655,7 @@ def engines(quick: bool, repeat: int) -> None:
             shutil.rmtree(cold, ignore_errors=True)
             rows.append([name, f"{N:,}", "adjac compiled, first ever (compiles the interpreter)",
                          fmt_s(float(out.stdout))])
-    table("7b. First call in a fresh process, imports included (median of 3; the first-ever compile once)",
+    table("8b. First call in a fresh process, imports included (median of 3; the first-ever compile once)",
           ["f", "N", "what", "whole process"], rows)
 
     script = textwrap.dedent("""
@@ -709,7 +709,7 @@ def engines(quick: bool, repeat: int) -> None:
         for key, t in times.items():
             rows.append([name, f"{N:,}", key, fmt_s(statistics.median(t))])
     shutil.rmtree(tmp, ignore_errors=True)
-    table(f"7c. Whole process, points from .npy, y and J to .npz (interleaved, median of {1 if quick else 3})",
+    table(f"8c. Whole process, points from .npy, y and J to .npz (interleaved, median of {1 if quick else 3})",
           ["f", "N", "command", "median"], rows)
 
 
