@@ -78,16 +78,11 @@ def parse(text: str, inputs: Sequence[str] | None = None, *, fold: bool = True, 
 
     if not _COMMENT.sub("", text).strip():
         raise ParseError("the expression is empty", text, 1)
-    lark, rules = _parser()
-    run = lark.parse_interactive(text)
-    # parse_interactive gives this parse its own state and ParseConf; the callbacks build
-    # a syntax tree of tuples (no state of their own), which _Program then expands
-    run.parser_state.parse_conf.callbacks = {rule: _FIRST if f is None else f for rule, f in rules}
     collecting = gc.isenabled()
     gc.disable()                          # a big program makes millions of small objects, none cyclic:
     try:                                  # collections would only rescan them, again and again
         try:
-            statements = run.resume_parse()
+            statements = _statements(text)
         except UnexpectedInput as err:
             raise _explain(err, text) from None
         return _Program(text, inputs, fold).build(statements, numbering)
@@ -97,6 +92,17 @@ def parse(text: str, inputs: Sequence[str] | None = None, *, fold: bool = True, 
 
 
 _COMMENT = re.compile(r"#[^\n]*")
+
+
+def _statements(text: str) -> list[Node]:
+    """The syntax tree of ``text``: its statements; raises Lark's UnexpectedInput.
+
+    parse_interactive gives this parse its own state and ParseConf, and the callbacks build
+    a tree of tuples (no state of their own), which ``_Program`` then expands."""
+    lark, rules = _parser()
+    run = lark.parse_interactive(text)
+    run.parser_state.parse_conf.callbacks = {rule: _FIRST if f is None else f for rule, f in rules}
+    return run.resume_parse()
 
 
 def constant(text: str) -> float:
@@ -382,7 +388,6 @@ _ADAPTER: dict[str, Callable[[list[Any]], Any]] = {
 
 
 # --- the builder: one per parse ----------------------------------------------------------------
-INDEXED = re.compile(r"[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*\[[0-9]+\]\Z")   # x[3], of a header x[1..n]
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
@@ -424,7 +429,7 @@ class _Builder:
         seen: set[str] = set()
         for k, name in enumerate(names):
             problem = ""
-            if not (NAME.match(name) or INDEXED.match(name)):
+            if not NAME.match(name):
                 problem = f"{name!r} is not a valid input name (letters, digits and _, not starting with a digit)"
             elif name in FUNCTIONS or name in _SPECIAL:
                 problem = f"{name!r} is a function and cannot be an input name"
@@ -434,8 +439,7 @@ class _Builder:
                 if header is None:
                     raise ParseError(f"{problem} in --vars", ",".join(names), sum(len(s) + 1 for s in names[:k]) + 1)
                 token, start = header
-                at = offsets[k] if offsets is not None else start + token.find("(") + 1 + _offset(token, k)
-                raise self._error(problem, at)
+                raise self._error(problem, (offsets if offsets is not None else _name_starts(token, start))[k])
             seen.add(name)
         if self.declared is not None:
             if tuple(names) != self.declared:
@@ -681,7 +685,7 @@ class _Program:
         self.header_token = (token, start)
         inside = token[token.find("(") + 1 : token.rfind(")")]
         pieces = inside.split(",") if inside.strip() else []
-        offsets = [start + token.find("(") + 1 + _offset(token, k) for k in range(len(pieces))]
+        offsets = _name_starts(token, start)
         by = f"the header {' '.join(token[:-1].split())}"
         for piece, at in zip(pieces, offsets):
             piece = piece.strip()
@@ -712,11 +716,8 @@ class _Program:
         """A bound of x[lo..hi] in the header, parsed as an expression of the language."""
         from lark.exceptions import UnexpectedInput
 
-        lark, rules = _parser()
-        run = lark.parse_interactive(text)
-        run.parser_state.parse_conf.callbacks = {rule: _FIRST if f is None else f for rule, f in rules}
         try:
-            statements = run.resume_parse()
+            statements = _statements(text)
         except UnexpectedInput:
             statements = []
         if len(statements) != 1 or statements[0][3] is not None or len(statements[0][4]) != 1:
@@ -800,7 +801,7 @@ class _Program:
                              "or a vector", start, "only the last statement (the outputs) may list several")
         inside = token[token.find("(") + 1 : token.rfind(")")]
         params = [spelled(p.strip()) for p in inside.split(",")] if inside.strip() else []
-        offsets = [start + token.find("(") + 1 + _offset(token, k) for k in range(len(params))]
+        offsets = _name_starts(token, start)
         for k, param in enumerate(params):
             at = offsets[k]
             if not NAME.match(param):
@@ -1076,10 +1077,15 @@ def _suggest(name: str, known: Sequence[str] | dict[str, str]) -> str:
     return f"did you mean {close[0]}? " if close else ""
 
 
-def _offset(token: str, k: int) -> int:
-    """Characters from the header's '(' to the start of its k-th name."""
-    inside = token[token.find("(") + 1 :]
-    pos = 0
-    for _ in range(k):
-        pos = inside.index(",", pos) + 1
-    return pos + len(inside[pos:]) - len(inside[pos:].lstrip())
+def _name_starts(token: str, start: int) -> list[int]:
+    """Where each name between the parentheses of a header or a function's definition begins
+    in the text (``token`` starts at ``start``), in one pass over them."""
+    open_at = token.find("(") + 1
+    inside = token[open_at : token.rfind(")")]
+    found: list[int] = []
+    if inside.strip():
+        pos = start + open_at
+        for piece in inside.split(","):
+            found.append(pos + len(piece) - len(piece.lstrip()))
+            pos += len(piece) + 1
+    return found

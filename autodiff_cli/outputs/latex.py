@@ -98,8 +98,7 @@ def texttt(text: str) -> str:
 
 def name(text: str) -> str:
     """An identifier as math: ``x1`` → ``x_{1}``, ``theta`` → ``\\theta``, ``rate`` → ``\\mathit{rate}``."""
-    text = "".join(_UNICODE_GREEK.get(ch, ch) if len(text) == 1 or ch in _UNICODE_GREEK else ch for ch in text) \
-        if any(ch in _UNICODE_GREEK for ch in text) else text
+    text = "".join(_UNICODE_GREEK.get(ch, ch) for ch in text)         # θ → theta, then as any name
     m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", text) or re.fullmatch(r"([A-Za-z]+)\[(\d+)\]", text)   # x1, x_1, x[1]
     stem, index = (m.group(1), m.group(2)) if m else (text, "")
     if stem in _GREEK:
